@@ -1,0 +1,303 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Applicant is one person KYC Desk holds verifications for.
+type Applicant struct {
+	ID         int64
+	Ref        string
+	Name       string // blank once archived
+	Email      string // blank once archived
+	Status     string
+	AssigneeID int64
+	Assignee   string
+	CreatedBy  int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ArchivedAt time.Time
+	LegalHold  bool
+	Providers  []string // providers this applicant is linked with
+}
+
+// Archived reports whether the applicant's personal data is gone.
+func (a Applicant) Archived() bool { return !a.ArchivedAt.IsZero() }
+
+// NewApplicant is what CreateApplicant needs.
+type NewApplicant struct {
+	Name      string
+	Email     string
+	CreatedBy int64
+}
+
+var refEncoding = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+
+// newRef makes our public applicant reference: short, unambiguous and
+// unguessable enough that it says nothing about volumes.
+func newRef() string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		panic("db: crypto/rand failed: " + err.Error())
+	}
+	return "KD-" + refEncoding.EncodeToString(b)
+}
+
+// CreateApplicant adds an applicant with a fresh data key and indexes it
+// for search; audit describes who did it.
+func (d *DB) CreateApplicant(ctx context.Context, n NewApplicant, audit AuditEntry) (Applicant, error) {
+	var id int64
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = d.createApplicantTx(ctx, tx, n)
+		if err != nil {
+			return err
+		}
+		audit.Action, audit.Object = "applicant.create", fmt.Sprintf("applicant:%d", id)
+		return d.appendAudit(ctx, tx, &audit)
+	})
+	if err != nil {
+		return Applicant{}, err
+	}
+	return d.Applicant(ctx, id)
+}
+
+func (d *DB) createApplicantTx(ctx context.Context, tx *sql.Tx, n NewApplicant) (int64, error) {
+	if d.kek == nil {
+		return 0, fmt.Errorf("db: create applicant: no data key configured")
+	}
+	now := d.millis()
+	res, err := tx.ExecContext(ctx, `INSERT INTO applicants(ref, display_name, email, status, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, 'invited', ?, ?, ?)`, newRef(), strings.TrimSpace(n.Name), strings.TrimSpace(n.Email), nullID(n.CreatedBy), now, now)
+	if err != nil {
+		return 0, fmt.Errorf("db: create applicant: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	wrapped, err := d.kek.Wrap(id, newDataKeyBytes())
+	if err != nil {
+		return 0, fmt.Errorf("db: create applicant: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO data_keys(applicant_id, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?)", id, d.kek.ID(), wrapped, now); err != nil {
+		return 0, fmt.Errorf("db: create applicant: data key: %w", err)
+	}
+	if err := reindexApplicant(ctx, tx, id); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// reindexApplicant rewrites the applicant's search row from its current
+// name, email and provider references (or removes it once archived).
+func reindexApplicant(ctx context.Context, tx *sql.Tx, id int64) error {
+	var name, email, refs string
+	var archived sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT a.display_name, a.email, a.archived_at, a.ref || ' ' || COALESCE((SELECT group_concat(reference || ' ' || external_id, ' ')
+		FROM provider_links WHERE applicant_id = a.id), '') FROM applicants a WHERE a.id = ?`, id).Scan(&name, &email, &archived, &refs)
+	if err != nil {
+		return fmt.Errorf("db: reindex applicant: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM applicant_search WHERE rowid = ?", id); err != nil {
+		return fmt.Errorf("db: reindex applicant: %w", err)
+	}
+	if archived.Valid {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO applicant_search(rowid, name, email, refs) VALUES (?, ?, ?, ?)", id, name, email, refs); err != nil {
+		return fmt.Errorf("db: reindex applicant: %w", err)
+	}
+	return nil
+}
+
+const applicantColumns = `a.id, a.ref, a.display_name, a.email, a.status, COALESCE(a.assignee_id, 0),
+	COALESCE((SELECT email FROM users WHERE id = a.assignee_id), ''), COALESCE(a.created_by, 0),
+	a.created_at, a.updated_at, a.archived_at, a.legal_hold,
+	COALESCE((SELECT group_concat(provider, ',') FROM provider_links WHERE applicant_id = a.id), '')`
+
+func scanApplicant(row interface{ Scan(...any) error }) (Applicant, error) {
+	var a Applicant
+	var created, updated int64
+	var archived sql.NullInt64
+	var provs string
+	err := row.Scan(&a.ID, &a.Ref, &a.Name, &a.Email, &a.Status, &a.AssigneeID, &a.Assignee, &a.CreatedBy,
+		&created, &updated, &archived, &a.LegalHold, &provs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, ErrNotFound
+	}
+	if err != nil {
+		return a, err
+	}
+	a.CreatedAt, a.UpdatedAt, a.ArchivedAt = fromMillis(created), fromMillis(updated), nullMillis(archived)
+	if provs != "" {
+		a.Providers = strings.Split(provs, ",")
+	}
+	return a, nil
+}
+
+// Applicant returns one applicant.
+func (d *DB) Applicant(ctx context.Context, id int64) (Applicant, error) {
+	a, err := scanApplicant(d.read.QueryRowContext(ctx, "SELECT "+applicantColumns+" FROM applicants a WHERE a.id = ?", id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		err = fmt.Errorf("db: applicant: %w", err)
+	}
+	return a, err
+}
+
+// Cursor is a keyset position in the applicants list: the last row's
+// update time and id (search pages use the id alone).
+type Cursor struct {
+	UpdatedAt int64
+	ID        int64
+}
+
+// IsZero reports whether the cursor points at the first page.
+func (c Cursor) IsZero() bool { return c.ID == 0 }
+
+// ApplicantFilter narrows ListApplicants. Zero values mean "any".
+type ApplicantFilter struct {
+	Provider  string
+	Status    string
+	Query     string // full-text search terms
+	CreatedBy int64  // link creators see only their own applicants
+	After     Cursor
+	Limit     int
+}
+
+// ApplicantPage is one page of the list. Next is zero on the last page.
+// The total is never counted: on a million rows that costs more than the
+// page itself.
+type ApplicantPage struct {
+	Rows []Applicant
+	Next Cursor
+}
+
+// MaxPageSize bounds a list page.
+const MaxPageSize = 200
+
+// ListApplicants pages through applicants by last update, newest first,
+// using a keyset on an index for every filter combination; search results
+// page by applicant id, newest first.
+func (d *DB) ListApplicants(ctx context.Context, f ApplicantFilter) (ApplicantPage, error) {
+	if f.Limit <= 0 || f.Limit > MaxPageSize {
+		f.Limit = 50
+	}
+	var q strings.Builder
+	var args []any
+	match := ftsQuery(f.Query)
+	switch {
+	case match != "":
+		q.WriteString("SELECT " + applicantColumns + ", a.id FROM applicant_search s JOIN applicants a ON a.id = s.rowid WHERE applicant_search MATCH ?")
+		args = append(args, match)
+		if f.Provider != "" {
+			q.WriteString(" AND EXISTS (SELECT 1 FROM provider_links l WHERE l.applicant_id = a.id AND l.provider = ?)")
+			args = append(args, f.Provider)
+		}
+		if f.Status != "" {
+			q.WriteString(" AND a.status = ?")
+			args = append(args, f.Status)
+		}
+		if f.CreatedBy != 0 {
+			q.WriteString(" AND a.created_by = ?")
+			args = append(args, f.CreatedBy)
+		}
+		if !f.After.IsZero() {
+			q.WriteString(" AND s.rowid < ?")
+			args = append(args, f.After.ID)
+		}
+		q.WriteString(" ORDER BY s.rowid DESC LIMIT ?")
+	case f.Provider != "":
+		q.WriteString("SELECT " + applicantColumns + ", l.updated_at FROM provider_links l JOIN applicants a ON a.id = l.applicant_id WHERE l.provider = ?")
+		args = append(args, f.Provider)
+		if f.Status != "" {
+			q.WriteString(" AND l.status = ?")
+			args = append(args, f.Status)
+		}
+		if f.CreatedBy != 0 {
+			q.WriteString(" AND a.created_by = ?")
+			args = append(args, f.CreatedBy)
+		}
+		if !f.After.IsZero() {
+			q.WriteString(" AND (l.updated_at, l.applicant_id) < (?, ?)")
+			args = append(args, f.After.UpdatedAt, f.After.ID)
+		}
+		q.WriteString(" ORDER BY l.updated_at DESC, l.applicant_id DESC LIMIT ?")
+	default:
+		q.WriteString("SELECT " + applicantColumns + ", a.updated_at FROM applicants a WHERE 1=1")
+		if f.Status != "" {
+			q.WriteString(" AND a.status = ?")
+			args = append(args, f.Status)
+		}
+		if f.CreatedBy != 0 {
+			q.WriteString(" AND a.created_by = ?")
+			args = append(args, f.CreatedBy)
+		}
+		if !f.After.IsZero() {
+			q.WriteString(" AND (a.updated_at, a.id) < (?, ?)")
+			args = append(args, f.After.UpdatedAt, f.After.ID)
+		}
+		q.WriteString(" ORDER BY a.updated_at DESC, a.id DESC LIMIT ?")
+	}
+	args = append(args, f.Limit+1)
+	rows, err := d.read.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return ApplicantPage{}, fmt.Errorf("db: list applicants: %w", err)
+	}
+	defer rows.Close()
+	var page ApplicantPage
+	var sortKeys []int64
+	for rows.Next() {
+		var a Applicant
+		var created, updated, sortKey int64
+		var archived sql.NullInt64
+		var provs string
+		if err := rows.Scan(&a.ID, &a.Ref, &a.Name, &a.Email, &a.Status, &a.AssigneeID, &a.Assignee, &a.CreatedBy,
+			&created, &updated, &archived, &a.LegalHold, &provs, &sortKey); err != nil {
+			return ApplicantPage{}, fmt.Errorf("db: list applicants: %w", err)
+		}
+		a.CreatedAt, a.UpdatedAt, a.ArchivedAt = fromMillis(created), fromMillis(updated), nullMillis(archived)
+		if provs != "" {
+			a.Providers = strings.Split(provs, ",")
+		}
+		page.Rows = append(page.Rows, a)
+		sortKeys = append(sortKeys, sortKey)
+	}
+	if err := rows.Err(); err != nil {
+		return ApplicantPage{}, fmt.Errorf("db: list applicants: %w", err)
+	}
+	if len(page.Rows) > f.Limit {
+		page.Rows = page.Rows[:f.Limit]
+		last := page.Rows[f.Limit-1]
+		page.Next = Cursor{UpdatedAt: sortKeys[f.Limit-1], ID: last.ID}
+		if match != "" {
+			page.Next.UpdatedAt = 0
+		}
+	}
+	return page, nil
+}
+
+// ftsQuery turns what a user typed into a safe FTS5 query: each word (letters,
+// digits, '-' and '_') becomes a quoted prefix term, all terms required.
+// Operators and quotes a user types are never passed through.
+func ftsQuery(s string) string {
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_')
+	})
+	var terms []string
+	for _, w := range words {
+		if len(terms) == 8 {
+			break
+		}
+		terms = append(terms, `"`+w+`"*`)
+	}
+	return strings.Join(terms, " ")
+}

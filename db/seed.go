@@ -1,0 +1,230 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// SeedOptions configure Seed.
+type SeedOptions struct {
+	N int
+	// WithPII stores a few encrypted attributes per applicant (the demo data
+	// set). Large benchmark seeds leave it off: they exercise the list, not
+	// the vault.
+	WithPII bool
+	// Seed makes the data set reproducible.
+	Seed uint64
+	// Progress, if set, is called after each committed batch.
+	Progress func(done int)
+}
+
+// seedStatus is one provider status a synthetic verification can be in,
+// with its normalised status and the verbatim statuses that led to it.
+type seedStatus struct {
+	status string
+	path   []string // provider statuses in order, the last one current
+}
+
+// seedCatalogue lists, per provider, realistic status histories (provider
+// status strings as each provider spells them).
+var seedCatalogue = map[string][]seedStatus{
+	"blockpass": {
+		{"invited", []string{"incomplete"}},
+		{"in_progress", []string{"incomplete", "waiting"}},
+		{"needs_review", []string{"incomplete", "waiting", "inreview"}},
+		{"approved", []string{"incomplete", "waiting", "inreview", "approved"}},
+		{"rejected", []string{"incomplete", "waiting", "inreview", "rejected"}},
+		{"rejected", []string{"incomplete", "waiting", "inreview", "review_requested"}},
+		{"blocked", []string{"incomplete", "waiting", "inreview", "blocked"}},
+	},
+	"corepass": {
+		{"invited", []string{"PENDING"}},
+		{"in_progress", []string{"PENDING", "ACCEPTED", "INITIATE_SUBMITTED", "INITIATED", "KYC_RECEIVED", "VALIDITY_CHECK"}},
+		{"needs_review", []string{"PENDING", "ACCEPTED", "INITIATE_SUBMITTED", "INITIATED", "KYC_RECEIVED", "VALIDITY_CHECK", "VALIDITY_SUCCEED", "CONFIRM_SUBMITTED", "CONFIRMED", "CALLBACK_SUCCEED", "FINISH_SUCCESS"}},
+		{"failed", []string{"PENDING", "ACCEPTED", "INITIATE_SUBMITTED", "INITIATED", "KYC_RECEIVED", "VALIDITY_CHECK", "VALIDITY_FAILED"}},
+		{"expired", []string{"PENDING"}},
+		{"approved", []string{"PENDING", "ACCEPTED", "INITIATE_SUBMITTED", "INITIATED", "KYC_RECEIVED", "VALIDITY_CHECK", "VALIDITY_SUCCEED", "CONFIRM_SUBMITTED", "CONFIRMED", "CALLBACK_SUCCEED", "FINISH_SUCCESS"}},
+	},
+	"verifyyou": {
+		{"invited", []string{"registered"}},
+		{"approved", []string{"registered", "connection_verified"}},
+		{"withdrawn", []string{"registered", "connection_verified", "connection_deleted"}},
+		{"rejected", []string{"registered", "connection_verified", "deverification"}},
+	},
+	"selfkey": {
+		{"needs_review", []string{"IN_PROGRESS"}},
+		{"approved", []string{"IN_PROGRESS", "APPROVED"}},
+		{"rejected", []string{"IN_PROGRESS", "REJECTED"}},
+		{"in_progress", []string{"IN_PROGRESS", "ADDITIONAL_REQUESTED"}},
+	},
+	"idfy": {
+		{"invited", []string{"capture_pending"}},
+		{"in_progress", []string{"capture_pending", "in_progress"}},
+		{"needs_review", []string{"capture_pending", "in_progress", "completed"}},
+		{"approved", []string{"capture_pending", "in_progress", "completed", "completed/approved"}},
+		{"rejected", []string{"capture_pending", "in_progress", "completed", "completed/rejected"}},
+	},
+}
+
+var seedProviders = []string{"blockpass", "corepass", "verifyyou", "selfkey", "idfy"}
+
+var (
+	givenNames = []string{"Amara", "Lukas", "Sofia", "Mateo", "Ingrid", "Kenji", "Priya", "Olu", "Chloé", "Björn", "Fatima", "Diego",
+		"Hannah", "Tariq", "Mei", "Jonas", "Aisha", "Pavel", "Lucía", "Noah", "Zanele", "Emre", "Anika", "Rafael", "Yara", "Tomasz",
+		"Leila", "Hugo", "Nadia", "Kwame", "Elif", "Marco", "Sven", "Ana", "Ravi", "Greta", "Omar", "Isabel", "Finn", "Akosua"}
+	familyNames = []string{"Okafor", "Müller", "Rossi", "García", "Lindqvist", "Tanaka", "Sharma", "Adeyemi", "Dubois", "Eriksson",
+		"Haddad", "Fernández", "Schmidt", "Rahman", "Chen", "Novak", "Hassan", "Ivanov", "Moreno", "Williams", "Dlamini", "Yılmaz",
+		"Kowalski", "Silva", "Nakamura", "Petrov", "Mensah", "Bianchi", "Jansen", "O'Brien", "Kaya", "Costa", "Berg", "Nowak"}
+	mailHosts = []string{"example.com", "mail.example.org", "example.net", "post.example.de", "example.co.uk"}
+)
+
+// seedApplicant builds the i-th synthetic applicant deterministically.
+type seedApplicant struct {
+	name, email, ref string
+	provider         string
+	hist             seedStatus
+	created, updated int64
+}
+
+// Seed inserts synthetic but realistic applicants across the five
+// providers and all their statuses, each with a verification and its
+// timeline, in large batches (one transaction per batch) so a million rows
+// take seconds, not minutes.
+func (d *DB) Seed(ctx context.Context, opt SeedOptions) error {
+	if d.kek == nil && opt.WithPII {
+		return fmt.Errorf("db: seed: no data key configured")
+	}
+	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))
+	now := d.now()
+	const batch = 5000
+	for done := 0; done < opt.N; {
+		n := min(batch, opt.N-done)
+		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.seedBatch(ctx, tx, rng, now, done, n, opt.WithPII) }); err != nil {
+			return err
+		}
+		done += n
+		if opt.Progress != nil {
+			opt.Progress(done)
+		}
+	}
+	return nil
+}
+
+func (d *DB) seedBatch(ctx context.Context, tx *sql.Tx, rng *rand.Rand, now time.Time, offset, n int, withPII bool) error {
+	prep := func(q string) (*sql.Stmt, error) { return tx.PrepareContext(ctx, q) }
+	insA, err := prep(`INSERT INTO applicants(ref, display_name, email, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("db: seed: %w", err)
+	}
+	insS, _ := prep(`INSERT INTO applicant_search(rowid, name, email, refs) VALUES (?, ?, ?, ?)`)
+	insL, _ := prep(`INSERT INTO provider_links(applicant_id, provider, reference, external_id, status, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	insV, _ := prep(`INSERT INTO verifications(applicant_id, provider, reference, status, provider_status, token, token_expires_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	insE, _ := prep(`INSERT INTO verification_events(applicant_id, verification_id, provider, source, status, provider_status, at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	insK, _ := prep(`INSERT INTO data_keys(applicant_id, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?)`)
+	for _, s := range []*sql.Stmt{insA, insS, insL, insV, insE, insK} {
+		if s == nil {
+			return fmt.Errorf("db: seed: prepare failed")
+		}
+		defer s.Close()
+	}
+	sources := map[string]string{"blockpass": "webhook", "corepass": "callback", "verifyyou": "webhook", "selfkey": "callback", "idfy": "poll"}
+	for i := 0; i < n; i++ {
+		a := makeSeedApplicant(rng, now, offset+i)
+		res, err := insA.ExecContext(ctx, a.ref, a.name, a.email, a.hist.status, a.created, a.updated)
+		if err != nil {
+			return fmt.Errorf("db: seed applicant: %w", err)
+		}
+		id, _ := res.LastInsertId()
+		reference := strings.ToLower(a.provider[:2]) + "-" + a.ref[3:]
+		extID := seedExternalID(rng, a.provider)
+		if _, err := insS.ExecContext(ctx, id, a.name, a.email, a.ref+" "+reference+" "+extID); err != nil {
+			return fmt.Errorf("db: seed search: %w", err)
+		}
+		if _, err := insL.ExecContext(ctx, id, a.provider, reference, extID, a.hist.status, a.updated); err != nil {
+			return fmt.Errorf("db: seed link: %w", err)
+		}
+		current := a.hist.path[len(a.hist.path)-1]
+		res, err = insV.ExecContext(ctx, id, a.provider, reference, a.hist.status, current, NewToken(), a.created+7*24*3600*1000, a.created, a.updated)
+		if err != nil {
+			return fmt.Errorf("db: seed verification: %w", err)
+		}
+		vid, _ := res.LastInsertId()
+		step := (a.updated - a.created) / int64(len(a.hist.path))
+		for j, ps := range a.hist.path {
+			status := ""
+			if j == len(a.hist.path)-1 {
+				status = a.hist.status
+			}
+			src := sources[a.provider]
+			if j == 0 {
+				src = "staff"
+			}
+			if _, err := insE.ExecContext(ctx, id, vid, a.provider, src, status, ps, a.created+int64(j)*step); err != nil {
+				return fmt.Errorf("db: seed event: %w", err)
+			}
+		}
+		if d.kek != nil {
+			wrapped, err := d.kek.Wrap(id, newDataKeyBytes())
+			if err != nil {
+				return err
+			}
+			if _, err := insK.ExecContext(ctx, id, d.kek.ID(), wrapped, a.created); err != nil {
+				return fmt.Errorf("db: seed data key: %w", err)
+			}
+		}
+		if withPII {
+			dob := time.Date(1950+rng.IntN(55), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+			attrs := []AttributeInput{
+				{Provider: a.provider, Meaning: "full_name", Name: "full_name", Value: a.name},
+				{Provider: a.provider, Meaning: "email", Name: "email", Value: a.email},
+				{Provider: a.provider, Meaning: "date_of_birth", Name: "date_of_birth", Value: dob},
+				{Provider: a.provider, Meaning: "document_number", Name: "document_number", Value: fmt.Sprintf("P%08d", rng.IntN(1e8))},
+			}
+			if err := d.putPII(ctx, tx, id, attrs, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func makeSeedApplicant(rng *rand.Rand, now time.Time, i int) seedApplicant {
+	given := givenNames[rng.IntN(len(givenNames))]
+	family := familyNames[rng.IntN(len(familyNames))]
+	provider := seedProviders[rng.IntN(len(seedProviders))]
+	hists := seedCatalogue[provider]
+	// Spread over the last year, older rows more settled.
+	age := time.Duration(rng.Int64N(int64(365 * 24 * time.Hour)))
+	created := now.Add(-age)
+	updated := created.Add(time.Duration(rng.Int64N(int64(age/2) + 1)))
+	local := strings.ToLower(strings.NewReplacer("é", "e", "ö", "o", "ü", "u", "ı", "i", "'", "").Replace(given + "." + family))
+	return seedApplicant{
+		name:     given + " " + family,
+		email:    fmt.Sprintf("%s%d@%s", local, i%997, mailHosts[rng.IntN(len(mailHosts))]),
+		ref:      newRef(),
+		provider: provider,
+		hist:     hists[rng.IntN(len(hists))],
+		created:  created.UnixMilli(),
+		updated:  updated.UnixMilli(),
+	}
+}
+
+func seedExternalID(rng *rand.Rand, provider string) string {
+	switch provider {
+	case "blockpass":
+		return fmt.Sprintf("%024x", rng.Uint64())
+	case "corepass":
+		return fmt.Sprintf("cb%02d%040x", 10+rng.IntN(89), rng.Uint64())
+	case "verifyyou":
+		return fmt.Sprintf("vy_%016x", rng.Uint64())
+	case "selfkey":
+		return fmt.Sprintf("did:eth:0x%040x", rng.Uint64())
+	default:
+		return fmt.Sprintf("%08x-%04x", rng.Uint32(), rng.Uint32()&0xffff)
+	}
+}

@@ -1,0 +1,102 @@
+// Package views holds the templ components of KYC Desk: the layout, shared
+// components, and one folder per feature. Views are pure: they render the
+// typed data they are given and do no I/O.
+//
+// htmx convention: every htmx target is a named component that the full
+// page also renders, so a partial and a full page never drift apart. htmx 2
+// does not swap 4xx/5xx responses; invalid forms are re-rendered with 200
+// and their errors inline, and real errors come back as the error page,
+// which the layout's htmx config shows in place (see static/js/app.js).
+package views
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/kycdesk/kycdesk/web/authz"
+)
+
+// Viewer is the signed-in staff member as the views see them.
+type Viewer struct {
+	Email string
+	Role  authz.Role
+}
+
+// Can reports whether the viewer has capability c.
+func (v *Viewer) Can(c authz.Cap) bool { return v != nil && authz.Can(v.Role, c) }
+
+// Page is what the layout needs on every staff page.
+type Page struct {
+	Title   string
+	Nav     string // active navigation item
+	User    *Viewer
+	CSRF    string
+	Sandbox bool
+	Flash   string
+}
+
+// NavItem is one entry of the main navigation.
+type NavItem struct {
+	Key, Href, Label string
+	Cap              authz.Cap // "" = every signed-in user
+}
+
+// Navigation is the main menu; items the viewer's role cannot use are not
+// shown (the server refuses them anyway).
+var Navigation = []NavItem{
+	{Key: "applicants", Href: "/applicants", Label: "Applicants", Cap: authz.ListApplicants},
+}
+
+// NavItems are the navigation entries this page's viewer may use.
+func (p Page) NavItems() []NavItem {
+	var out []NavItem
+	for _, it := range Navigation {
+		if it.Cap == "" || p.User.Can(it.Cap) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// CSRFHeaders is the hx-headers value that sends the CSRF token with every
+// htmx request.
+func (p Page) CSRFHeaders() string {
+	return fmt.Sprintf(`{"X-CSRF-Token": %q}`, p.CSRF)
+}
+
+// RelTime renders t relative to now ("3 min ago").
+func RelTime(t, now time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	d := now.Sub(t)
+	future := d < 0
+	if future {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		s = fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		s = fmt.Sprintf("%d h", int(d.Hours()))
+	case d < 60*24*time.Hour:
+		s = fmt.Sprintf("%d days", int(d.Hours()/24))
+	default:
+		s = fmt.Sprintf("%d months", int(d.Hours()/24/30))
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}
+
+// ExactTime renders t for a tooltip and machine-readable attributes.
+func ExactTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
