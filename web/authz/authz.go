@@ -50,15 +50,15 @@ type Cap string
 
 // Capabilities.
 const (
-	ListApplicants    Cap = "applicants.list"    // browse and search (link creators: their own)
-	ViewPII           Cap = "applicants.pii"     // see decrypted personal data (audited)
-	EditApplicants    Cap = "applicants.edit"    // create applicants, add notes
+	ListApplicants    Cap = "applicants.list" // browse and search (link creators: their own)
+	ViewPII           Cap = "applicants.pii"  // see decrypted personal data (audited)
+	EditApplicants    Cap = "applicants.edit" // create applicants, add notes
 	StartVerification Cap = "verifications.start"
 	ProposeDecision   Cap = "reviews.propose"
 	Decide            Cap = "reviews.decide"
 	Archive           Cap = "applicants.archive"
 	Export            Cap = "applicants.export"
-	ManageSystem      Cap = "admin"       // users, roles, providers, retention, templates, inbox
+	ManageSystem      Cap = "admin" // users, roles, providers, retention, templates, inbox
 	ViewAudit         Cap = "audit.view"
 )
 
