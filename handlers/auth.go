@@ -27,6 +27,9 @@ func (h *authHandler) loginForm(c echo.Context) auth.LoginForm {
 	if h.deps.Sandbox {
 		f.SandboxHint = h.deps.SandboxHint
 	}
+	if c.QueryParam("expired") != "" {
+		f.Error = "Your session has ended. Sign in again."
+	}
 	return f
 }
 

@@ -90,9 +90,10 @@ func (s *Server) requireStaff(a Access) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			staff, err := s.lookup(c)
 			if err != nil {
-				target := "/login"
+				// The query tells the sign-in page why the user is there.
+				target := "/login?expired=1"
 				if c.Request().Method == http.MethodGet {
-					target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+					target = "/login?next=" + url.QueryEscape(c.Request().URL.RequestURI())
 				}
 				if IsHTMX(c) {
 					c.Response().Header().Set("HX-Redirect", target)
