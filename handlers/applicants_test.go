@@ -80,10 +80,10 @@ func TestApplicantsList(t *testing.T) {
 
 	t.Run("bad input gets a clear 400", func(t *testing.T) {
 		for path, want := range map[string]string{
-			"/applicants?provider=acme":              "Unknown provider",
-			"/applicants?status=done":                "Unknown status",
-			"/applicants?after=notacursor":           "page link is broken",
-			"/applicants?q=" + strings.Repeat("a", 201): "limited to 200",
+			"/applicants?provider=acme":                  "Unknown provider",
+			"/applicants?status=done":                    "Unknown status",
+			"/applicants?after=notacursor":               "page link is broken",
+			"/applicants?q=" + strings.Repeat("a", 201):  "limited to 200",
 			"/applicants?x=" + strings.Repeat("a", 2000): "too long",
 		} {
 			resp := c.get(path)
