@@ -1,0 +1,184 @@
+package saml
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	crewsaml "github.com/crewjam/saml"
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+// The paths the app mounts, relative to Config.BaseURL.
+const (
+	// MetadataPath serves Metadata (GET).
+	MetadataPath = "/saml/metadata"
+	// ACSPath is the assertion consumer service: the IdP POSTs its response here (HandleACS).
+	ACSPath = "/saml/acs"
+	// LoginPath starts SP-initiated sign-in (StartLogin), taking the path to continue to.
+	LoginPath = "/saml/login"
+)
+
+const (
+	// requestTTL is how long an AuthnRequest stays outstanding: long enough for a password and a
+	// second factor at the IdP.
+	requestTTL = 10 * time.Minute
+	// maxIssueDelay is how old an assertion may be when it reaches us (crewjam's default too).
+	maxIssueDelay = 90 * time.Second
+	// clockSkew is the leeway allowed between the IdP's clock and ours (crewjam's default too).
+	clockSkew = 3 * time.Minute
+	// metadataValidity is the validUntil we put in our metadata.
+	metadataValidity = 48 * time.Hour
+)
+
+// SP is KYC Desk's SAML service provider. It is safe for concurrent use; all state that outlives a
+// request lives in the stores.
+type SP struct {
+	cfg        Config
+	inner      *crewsaml.ServiceProvider
+	requests   RequestStore
+	assertions AssertionStore
+	now        func() time.Time
+}
+
+// New builds the service provider from cfg (BaseURL required, EntityID defaulting to the metadata
+// URL), our key pair and the IdP metadata in certs, the stores, and the clock.
+func New(cfg Config, certs Certs, stores Stores, now func() time.Time) (*SP, error) {
+	base, err := normaliseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("saml: new: base URL: %w", err)
+	}
+	cfg.BaseURL = base
+	if cfg.EntityID == "" {
+		cfg.EntityID = cfg.MetadataURL()
+	}
+	switch {
+	case certs.SPCert == nil || certs.SPKey == nil:
+		return nil, errors.New("saml: new: SP certificate and key are required")
+	case certs.IDPMetadata == nil:
+		return nil, errors.New("saml: new: IdP metadata is required")
+	case stores.Requests == nil || stores.Assertions == nil:
+		return nil, errors.New("saml: new: request and assertion stores are required")
+	case now == nil:
+		return nil, errors.New("saml: new: clock is required")
+	}
+	metadataURL, err := url.Parse(cfg.MetadataURL())
+	if err != nil {
+		return nil, fmt.Errorf("saml: new: metadata URL: %w", err)
+	}
+	acsURL, err := url.Parse(cfg.ACSURL())
+	if err != nil {
+		return nil, fmt.Errorf("saml: new: ACS URL: %w", err)
+	}
+	entityID := cfg.EntityID
+	inner := &crewsaml.ServiceProvider{
+		EntityID:          entityID,
+		Key:               certs.SPKey,
+		Certificate:       certs.SPCert,
+		MetadataURL:       *metadataURL,
+		AcsURL:            *acsURL,
+		IDPMetadata:       certs.IDPMetadata,
+		AuthnNameIDFormat: crewsaml.UnspecifiedNameIDFormat,
+		SignatureMethod:   dsig.RSASHA256SignatureMethod,
+		// Left false: the library then requires every SubjectConfirmation's InResponseTo to be one
+		// of the IDs HandleACS passes. Whether IdP-initiated sign-in is allowed is HandleACS's call.
+		AllowIDPInitiated: false,
+		// The library accepts an assertion without any AudienceRestriction; we do not.
+		ValidateAudienceRestriction: func(a *crewsaml.Assertion) error { return checkAudience(a, entityID) },
+	}
+	if inner.GetSSOBindingLocation(crewsaml.HTTPRedirectBinding) == "" {
+		return nil, errors.New("saml: new: IdP metadata has no HTTP-Redirect SingleSignOnService")
+	}
+	if _, err := crewsaml.GetSigningContext(inner); err != nil {
+		return nil, fmt.Errorf("saml: new: signing context: %w", err)
+	}
+	return &SP{cfg: cfg, inner: inner, requests: stores.Requests, assertions: stores.Assertions, now: now}, nil
+}
+
+// EntityID is our SAML entity ID (also the audience assertions must name).
+func (s *SP) EntityID() string { return s.cfg.EntityID }
+
+// MetadataURL is the absolute URL of our metadata.
+func (s *SP) MetadataURL() string { return s.cfg.MetadataURL() }
+
+// ACSURL is the absolute URL of our assertion consumer service.
+func (s *SP) ACSURL() string { return s.cfg.ACSURL() }
+
+// IDPEntityID is the entity ID of the IdP we trust.
+func (s *SP) IDPEntityID() string { return s.inner.IDPMetadata.EntityID }
+
+// IDPCertificates returns the IdP signing certificates from its metadata, for the admin page.
+func (s *SP) IDPCertificates() []*x509.Certificate {
+	var certs []*x509.Certificate
+	for _, d := range s.inner.IDPMetadata.IDPSSODescriptors {
+		for _, kd := range d.KeyDescriptors {
+			if kd.Use != "" && kd.Use != "signing" {
+				continue
+			}
+			for _, c := range kd.KeyInfo.X509Data.X509Certificates {
+				if cert, err := parseBase64Cert(c.Data); err == nil {
+					certs = append(certs, cert)
+				}
+			}
+		}
+	}
+	return certs
+}
+
+// Metadata returns our SP metadata XML. It advertises only the HTTP-POST ACS binding (we resolve no
+// artifacts) and only a signing key: we publish no encryption key, so IdPs send assertions in the
+// clear over TLS and no XML-encryption oracle is exposed.
+func (s *SP) Metadata() []byte {
+	ed := s.inner.Metadata()
+	validUntil := s.now().UTC().Add(metadataValidity)
+	ed.ValidUntil = validUntil
+	for i := range ed.SPSSODescriptors {
+		d := &ed.SPSSODescriptors[i]
+		d.ValidUntil = &validUntil
+		var keys []crewsaml.KeyDescriptor
+		for _, kd := range d.KeyDescriptors {
+			if kd.Use == "signing" {
+				keys = append(keys, kd)
+			}
+		}
+		d.KeyDescriptors = keys
+		var acs []crewsaml.IndexedEndpoint
+		for _, e := range d.AssertionConsumerServices {
+			if e.Binding == crewsaml.HTTPPostBinding {
+				acs = append(acs, e)
+			}
+		}
+		d.AssertionConsumerServices = acs
+	}
+	// Marshalling this fixed struct type cannot fail for any value New accepts.
+	buf, _ := xml.MarshalIndent(ed, "", "  ")
+	return append([]byte(xml.Header), buf...)
+}
+
+// StartLogin records a new AuthnRequest in the RequestStore and returns the IdP URL to redirect the
+// browser to (HTTP-Redirect binding, query signed with RSA-SHA256). relayState is where to go after
+// sign-in; anything but a same-origin relative path (see ValidRelayState) becomes "/".
+func (s *SP) StartLogin(ctx context.Context, relayState string) (string, error) {
+	relayState = safeRelayState(relayState)
+	now := s.now().UTC()
+	req, err := s.inner.MakeAuthenticationRequest(
+		s.inner.GetSSOBindingLocation(crewsaml.HTTPRedirectBinding),
+		crewsaml.HTTPRedirectBinding, crewsaml.HTTPPostBinding)
+	if err != nil {
+		return "", fmt.Errorf("saml: start login: make request: %w", err)
+	}
+	req.IssueInstant = now
+	if err := s.requests.Save(ctx, req.ID, relayState, now.Add(requestTTL)); err != nil {
+		return "", fmt.Errorf("saml: start login: save request: %w", err)
+	}
+	// crewjam appends RelayState to the query unescaped (and signs that query), so escape it here.
+	u, err := req.Redirect(url.QueryEscape(relayState), s.inner)
+	if err != nil {
+		return "", fmt.Errorf("saml: start login: redirect: %w", err)
+	}
+	return u.String(), nil
+}
