@@ -92,6 +92,15 @@ func (d *DB) putPII(ctx context.Context, tx *sql.Tx, applicantID int64, attrs []
 	}
 	now := d.millis()
 	for _, a := range attrs {
+		// A provider re-sends what it sent before (refreshes, retries):
+		// store a value once, so the evidence a review pinned stays put.
+		same, err := d.hasAttribute(ctx, tx, dk, applicantID, a)
+		if err != nil {
+			return err
+		}
+		if same {
+			continue
+		}
 		var pepper []byte
 		if a.Pepper != "" {
 			pepper = dk.Seal([]byte(a.Pepper))
@@ -102,12 +111,50 @@ func (d *DB) putPII(ctx context.Context, tx *sql.Tx, applicantID int64, attrs []
 		}
 	}
 	for _, doc := range docs {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM documents WHERE applicant_id = ? AND provider = ? AND name = ? AND size = ?",
+			applicantID, doc.Provider, doc.Name, len(doc.Data)).Scan(&n); err != nil {
+			return fmt.Errorf("db: store document: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO documents(applicant_id, provider, name, content_type, size, data_ct, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, applicantID, doc.Provider, doc.Name, doc.ContentType, len(doc.Data), dk.Seal(doc.Data), now); err != nil {
 			return fmt.Errorf("db: store document: %w", err)
 		}
 	}
 	return nil
+}
+
+// hasAttribute reports whether the applicant already holds this exact
+// attribute value (and pepper) from this provider.
+func (d *DB) hasAttribute(ctx context.Context, tx *sql.Tx, dk *seal.DataKey, applicantID int64, a AttributeInput) (bool, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT value_ct, pepper_ct FROM attributes WHERE applicant_id = ? AND provider = ? AND name = ?", applicantID, a.Provider, a.Name)
+	if err != nil {
+		return false, fmt.Errorf("db: store attribute: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v, p []byte
+		if err := rows.Scan(&v, &p); err != nil {
+			return false, fmt.Errorf("db: store attribute: %w", err)
+		}
+		val, err := dk.Open(v)
+		if err != nil || string(val) != a.Value {
+			continue
+		}
+		pep := []byte{}
+		if p != nil {
+			if pep, err = dk.Open(p); err != nil {
+				continue
+			}
+		}
+		if string(pep) == a.Pepper {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
 }
 
 // PutPII stores attributes and documents for an applicant.

@@ -69,6 +69,7 @@ type NewVerification struct {
 	Link           string
 	QRPNG          []byte
 	ExpiresAt      time.Time
+	Token          string // end-user page token; NewToken() when empty
 	TokenTTL       time.Duration
 	CreatedBy      int64
 	Detail         string // shown in the timeline, no PII
@@ -93,11 +94,14 @@ func (d *DB) StartVerification(ctx context.Context, v NewVerification, audit Aud
 		if v.TokenTTL <= 0 {
 			v.TokenTTL = 7 * 24 * time.Hour
 		}
+		if v.Token == "" {
+			v.Token = NewToken()
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO verifications(applicant_id, provider, reference, provider_ref, status, provider_status,
 			link, qr_png, expires_at, token, token_expires_at, created_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			v.ApplicantID, v.Provider, v.Reference, v.ProviderRef, v.Status, v.ProviderStatus, v.Link, v.QRPNG,
-			nullTime(v.ExpiresAt), NewToken(), now+v.TokenTTL.Milliseconds(), nullID(v.CreatedBy), now, now)
+			nullTime(v.ExpiresAt), v.Token, now+v.TokenTTL.Milliseconds(), nullID(v.CreatedBy), now, now)
 		if err != nil {
 			return fmt.Errorf("db: start verification: %w", err)
 		}

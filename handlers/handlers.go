@@ -15,6 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kycdesk/kycdesk/db"
+	"github.com/kycdesk/kycdesk/providers"
+	"github.com/kycdesk/kycdesk/providers/flow"
 	"github.com/kycdesk/kycdesk/views"
 	"github.com/kycdesk/kycdesk/views/auth"
 	"github.com/kycdesk/kycdesk/web"
@@ -34,14 +36,24 @@ type Deps struct {
 	// SandboxHint tells a new user how to sign in (sandbox mode only).
 	SandboxHint string
 	Lockout     db.LoginLockout
+	// Registry holds the configured providers; Flow runs their workflows.
+	Registry *providers.Registry
+	Flow     *flow.Service
+	// SandboxMounts are the provider simulators served in sandbox mode,
+	// by path prefix (e.g. "/sandbox/corepass"). Empty outside sandbox.
+	SandboxMounts map[string]http.Handler
 }
 
 // Handlers groups the feature handlers.
 type Handlers struct {
 	deps       Deps
-	auth       *authHandler
-	applicants *applicantsHandler
-	health     *healthHandler
+	auth          *authHandler
+	applicants    *applicantsHandler
+	health        *healthHandler
+	inbound       *inboundHandler
+	endUser       *endUserHandler
+	verifications *verificationsHandler
+	admin         *adminHandler
 }
 
 // New builds the handlers.
@@ -59,6 +71,10 @@ func New(d Deps) *Handlers {
 	h.auth = &authHandler{h}
 	h.applicants = &applicantsHandler{h}
 	h.health = &healthHandler{h}
+	h.inbound = &inboundHandler{h}
+	h.endUser = &endUserHandler{h}
+	h.verifications = &verificationsHandler{h}
+	h.admin = &adminHandler{h}
 	return h
 }
 

@@ -39,13 +39,44 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodGet, "/applicants/:id", h.applicants.show, web.Requires(authz.ListApplicants)},
 		{http.MethodGet, "/applicants/:id/timeline", h.applicants.timeline, web.Requires(authz.ListApplicants)},
 		{http.MethodGet, "/applicants/:id/documents/:doc", h.applicants.document, web.Requires(authz.ViewPII)},
+
+		// Verifications: start, QR and links.
+		{http.MethodGet, "/verifications/new", h.verifications.form, web.Requires(authz.StartVerification)},
+		{http.MethodPost, "/verifications", h.verifications.create, web.Requires(authz.StartVerification)},
+		{http.MethodGet, "/verifications/:id", h.verifications.show, web.Requires(authz.ListApplicants)},
+		{http.MethodGet, "/verifications/:id/qr.png", h.verifications.qr, web.Requires(authz.ListApplicants)},
+
+		// The applicant's own page: the token is the credential.
+		{http.MethodGet, "/v/:token", h.endUser.page, web.EndUser},
+		{http.MethodGet, "/v/:token/status", h.endUser.status, web.EndUser},
+		{http.MethodGet, "/v/:token/qr.png", h.endUser.qr, web.EndUser},
+
+		// Provider systems: authenticated by signature, stored before the 200.
+		{http.MethodPost, "/callbacks/corepass/status", h.inbound.corepassStatus, web.Provider},
+		{http.MethodPost, "/callbacks/corepass/data", h.inbound.corepassData, web.Provider},
+		{http.MethodPost, "/webhooks/blockpass", h.inbound.blockpass, web.Provider},
+		{http.MethodPost, "/webhooks/verifyyou/:event", h.inbound.verifyYou, web.Provider},
+		{http.MethodPost, "/webhooks/idfy", h.inbound.idfy, web.Provider},
+
+		// Admin.
+		{http.MethodGet, "/admin", h.admin.index, web.Requires(authz.ManageSystem)},
+		{http.MethodGet, "/admin/providers", h.admin.providers, web.Requires(authz.ManageSystem)},
+		{http.MethodGet, "/admin/inbox", h.admin.inbox, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/inbox/:id/replay", h.admin.replay, web.Requires(authz.ManageSystem)},
 	}
 }
 
-// Mount registers every route on the server.
+// Mount registers every route on the server, and the provider simulators
+// in sandbox mode (test peers reached over HTTP, never called directly).
 func (h *Handlers) Mount(s *web.Server) {
 	for _, r := range h.Routes() {
 		s.Handle(r.Method, r.Path, r.Handler, r.Access)
+	}
+	for prefix, sim := range h.deps.SandboxMounts {
+		handler := echo.WrapHandler(http.StripPrefix(prefix, sim))
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			s.Handle(m, prefix+"/*", handler, web.Provider)
+		}
 	}
 }
 

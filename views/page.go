@@ -45,6 +45,8 @@ type NavItem struct {
 // shown (the server refuses them anyway).
 var Navigation = []NavItem{
 	{Key: "applicants", Href: "/applicants", Label: "Applicants", Cap: authz.ListApplicants},
+	{Key: "verifications", Href: "/verifications/new", Label: "Start verification", Cap: authz.StartVerification},
+	{Key: "admin", Href: "/admin", Label: "Admin", Cap: authz.ManageSystem},
 }
 
 // NavItems are the navigation entries this page's viewer may use.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kycdesk/kycdesk/db"
 	"github.com/kycdesk/kycdesk/handlers"
+	"github.com/kycdesk/kycdesk/providers/flow"
 	"github.com/kycdesk/kycdesk/web"
 	"github.com/kycdesk/kycdesk/web/password"
 )
@@ -59,13 +60,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	wired, err := buildProviders(getenv, cfg, time.Now)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		for _, c := range wired.closers {
+			c()
+		}
+	}()
+	fl := flow.New(flow.Service{DB: d, Registry: wired.registry, Inbound: wired.inbound, BaseURL: cfg.BaseURL, Logger: logger})
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	go fl.Run(jobs, 30*time.Second)
+
 	limits := db.SessionLimits{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout}
 	h := handlers.New(handlers.Deps{
-		DB:          d,
-		Logger:      logger,
-		Sandbox:     cfg.Sandbox,
-		LocalLogin:  cfg.LocalLogin,
-		SandboxHint: "Sandbox: sign in as " + cfg.AdminEmail + " with the password `make run` printed (or set KYCDESK_ADMIN_PASSWORD).",
+		DB:            d,
+		Logger:        logger,
+		Sandbox:       cfg.Sandbox,
+		LocalLogin:    cfg.LocalLogin,
+		SandboxHint:   "Sandbox: sign in as " + cfg.AdminEmail + " with the password `make run` printed (or set KYCDESK_ADMIN_PASSWORD).",
+		Registry:      wired.registry,
+		Flow:          fl,
+		SandboxMounts: wired.sims,
 	})
 	srv, err := web.New(web.Config{
 		BaseURL:       cfg.BaseURL,

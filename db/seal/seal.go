@@ -161,3 +161,14 @@ func fingerprint(aead cipher.AEAD) string {
 	tag := aead.Seal(nil, nonce, nil, []byte("kycdesk/v1/kek-fingerprint"))
 	return hex.EncodeToString(tag[:8])
 }
+
+// SealSystem encrypts data that belongs to no applicant yet (an inbound
+// callback body before it is matched), bound to a label.
+func (k *KEK) SealSystem(label string, plaintext []byte) []byte {
+	return sealWith(k.aead, plaintext, []byte("kycdesk/v1/system/"+label))
+}
+
+// OpenSystem decrypts what SealSystem sealed under the same label.
+func (k *KEK) OpenSystem(label string, ciphertext []byte) ([]byte, error) {
+	return openWith(k.aead, ciphertext, []byte("kycdesk/v1/system/"+label))
+}
