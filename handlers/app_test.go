@@ -17,6 +17,7 @@ import (
 
 	"github.com/kycdesk/kycdesk/db"
 	"github.com/kycdesk/kycdesk/db/seal"
+	"github.com/kycdesk/kycdesk/providers/flow"
 	"github.com/kycdesk/kycdesk/web"
 	"github.com/kycdesk/kycdesk/web/authz"
 	"github.com/kycdesk/kycdesk/web/password"
@@ -31,6 +32,8 @@ type testApp struct {
 	users map[authz.Role]db.User
 	now   time.Time
 	h     *Handlers
+	sims  *testSims
+	flow  *flow.Service
 }
 
 func (a *testApp) handlers() *Handlers { return a.h }
@@ -61,7 +64,14 @@ func newTestApp(t *testing.T) *testApp {
 		app.users[r] = u
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := New(Deps{DB: d, Logger: logger, Now: clock, Sandbox: true, LocalLogin: true})
+	// The server starts first so the simulators know where to call back.
+	var router http.Handler = http.NotFoundHandler()
+	app.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { router.ServeHTTP(w, r) }))
+	t.Cleanup(app.srv.Close)
+	app.sims = newTestSims(t, app.srv.URL, clock)
+	app.flow = flow.New(flow.Service{DB: d, Registry: app.sims.registry, Inbound: app.sims.inbound, BaseURL: app.srv.URL, Now: clock, Logger: logger})
+	h := New(Deps{DB: d, Logger: logger, Now: clock, Sandbox: true, LocalLogin: true,
+		Registry: app.sims.registry, Flow: app.flow, SandboxMounts: app.sims.mounts})
 	limits := db.SessionLimits{Idle: 30 * time.Minute, Absolute: 12 * time.Hour}
 	s, err := web.New(web.Config{
 		BaseURL:       "http://127.0.0.1",
@@ -79,8 +89,7 @@ func newTestApp(t *testing.T) *testApp {
 	h.SetWeb(s)
 	h.Mount(s)
 	app.h = h
-	app.srv = httptest.NewServer(s.Echo)
-	t.Cleanup(app.srv.Close)
+	router = s.Echo
 	return app
 }
 

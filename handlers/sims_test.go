@@ -1,0 +1,38 @@
+package handlers
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/kycdesk/kycdesk/providers"
+	"github.com/kycdesk/kycdesk/providers/corepass"
+	corepasssim "github.com/kycdesk/kycdesk/providers/corepass/sim"
+	"github.com/kycdesk/kycdesk/providers/flow"
+)
+
+// testSims are the provider simulators the handler tests run against,
+// mounted in the app under /sandbox/<name> exactly as sandbox mode does.
+type testSims struct {
+	registry *providers.Registry
+	inbound  map[providers.Name]flow.InboundHandler
+	mounts   map[string]http.Handler
+	corepass *corepasssim.Server
+	cpClient *corepass.Client
+}
+
+func newTestSims(t *testing.T, base string, now func() time.Time) *testSims {
+	t.Helper()
+	s := &testSims{inbound: map[providers.Name]flow.InboundHandler{}, mounts: map[string]http.Handler{}}
+	s.corepass = corepasssim.New(corepasssim.Config{PublicURL: base + "/sandbox/corepass", Now: now, RetryInterval: time.Hour})
+	t.Cleanup(s.corepass.Close)
+	s.mounts["/sandbox/corepass"] = s.corepass
+	s.cpClient = corepass.New(corepass.Config{URL: base + "/sandbox/corepass", PubKey: s.corepass.PublicKey()}, nil, now)
+	s.inbound[providers.CorePass] = flow.CorePassInbound(s.cpClient)
+	s.registry = providers.NewRegistry(&providers.Adapter{
+		Name: providers.CorePass, Mode: providers.Sandbox, BaseURL: base + "/sandbox/corepass",
+		Starter: s.cpClient, Refresher: s.cpClient, Verifier: s.cpClient,
+		Endpoints: []providers.Endpoint{{Purpose: "status callback", URL: base + "/callbacks/corepass/status"}},
+	})
+	return s
+}
