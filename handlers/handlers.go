@@ -46,7 +46,7 @@ type Deps struct {
 
 // Handlers groups the feature handlers.
 type Handlers struct {
-	deps       Deps
+	deps          Deps
 	auth          *authHandler
 	applicants    *applicantsHandler
 	health        *healthHandler
