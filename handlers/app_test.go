@@ -40,7 +40,15 @@ func (a *testApp) handlers() *Handlers { return a.h }
 
 const testPassword = "correct horse battery staple"
 
-func newTestApp(t *testing.T) *testApp {
+// testOptions vary the harness for a test.
+type testOptions struct {
+	Now         time.Time // the pinned clock (default 2026-11-20 12:00 UTC)
+	CorePassKey []byte    // a pinned connector key instead of the simulator's
+}
+
+func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, testOptions{}) }
+
+func newTestAppWith(t *testing.T, opts testOptions) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	kek, err := seal.NewKEK(seal.NewKey())
@@ -48,6 +56,9 @@ func newTestApp(t *testing.T) *testApp {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	if !opts.Now.IsZero() {
+		now = opts.Now
+	}
 	clock := func() time.Time { return now }
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "kycdesk.db"), db.Options{KEK: kek, Now: clock})
 	if err != nil {
@@ -68,7 +79,7 @@ func newTestApp(t *testing.T) *testApp {
 	var router http.Handler = http.NotFoundHandler()
 	app.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { router.ServeHTTP(w, r) }))
 	t.Cleanup(app.srv.Close)
-	app.sims = newTestSims(t, app.srv.URL, clock)
+	app.sims = newTestSims(t, app.srv.URL, clock, opts)
 	app.flow = flow.New(flow.Service{DB: d, Registry: app.sims.registry, Inbound: app.sims.inbound, BaseURL: app.srv.URL, Now: clock, Logger: logger})
 	h := New(Deps{DB: d, Logger: logger, Now: clock, Sandbox: true, LocalLogin: true,
 		Registry: app.sims.registry, Flow: app.flow, SandboxMounts: app.sims.mounts})

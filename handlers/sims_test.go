@@ -21,13 +21,17 @@ type testSims struct {
 	cpClient *corepass.Client
 }
 
-func newTestSims(t *testing.T, base string, now func() time.Time) *testSims {
+func newTestSims(t *testing.T, base string, now func() time.Time, opts testOptions) *testSims {
 	t.Helper()
 	s := &testSims{inbound: map[providers.Name]flow.InboundHandler{}, mounts: map[string]http.Handler{}}
 	s.corepass = corepasssim.New(corepasssim.Config{PublicURL: base + "/sandbox/corepass", Now: now, RetryInterval: time.Hour})
 	t.Cleanup(s.corepass.Close)
 	s.mounts["/sandbox/corepass"] = s.corepass
-	s.cpClient = corepass.New(corepass.Config{URL: base + "/sandbox/corepass", PubKey: s.corepass.PublicKey()}, nil, now)
+	cpKey := s.corepass.PublicKey()
+	if opts.CorePassKey != nil {
+		cpKey = opts.CorePassKey
+	}
+	s.cpClient = corepass.New(corepass.Config{URL: base + "/sandbox/corepass", PubKey: cpKey}, nil, now)
 	s.inbound[providers.CorePass] = flow.CorePassInbound(s.cpClient)
 	s.registry = providers.NewRegistry(&providers.Adapter{
 		Name: providers.CorePass, Mode: providers.Sandbox, BaseURL: base + "/sandbox/corepass",
