@@ -394,3 +394,25 @@ func nullTime(t time.Time) any {
 	}
 	return t.UnixMilli()
 }
+
+// OpenVerifications lists a provider's verifications that are not yet
+// terminal and were created after since, oldest update first: what a
+// reconciliation job asks the provider about.
+func (d *DB) OpenVerifications(ctx context.Context, provider string, since time.Time, limit int) ([]Verification, error) {
+	rows, err := d.read.QueryContext(ctx, "SELECT "+verificationColumns+` FROM verifications
+		WHERE provider = ? AND status IN ('invited', 'in_progress', 'needs_review') AND created_at >= ?
+		ORDER BY updated_at LIMIT ?`, provider, since.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: open verifications: %w", err)
+	}
+	defer rows.Close()
+	var out []Verification
+	for rows.Next() {
+		v, err := scanVerification(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -74,6 +74,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	go fl.Run(jobs, 30*time.Second)
+	go fl.RunReconcile(jobs, 5*time.Minute)
 
 	limits := db.SessionLimits{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout}
 	h := handlers.New(handlers.Deps{

@@ -1,0 +1,93 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kycdesk/kycdesk/db"
+	"github.com/kycdesk/kycdesk/providers"
+)
+
+// ReconcileWindow is how far back reconciliation looks: the CorePass
+// connector answers kyc/status for about a month.
+const ReconcileWindow = 30 * 24 * time.Hour
+
+// ReconcileResult counts what one reconciliation pass did.
+type ReconcileResult struct {
+	Checked, Changed, Expired, Failed int
+}
+
+// Reconcile asks a provider for the current state of every verification
+// not yet terminal and records what changed, so a lost callback or webhook
+// is caught up. A verification whose link expired while the user never
+// started is marked expired: CorePass sends nothing when a QR expires.
+func (s *Service) Reconcile(ctx context.Context, p providers.Name) (ReconcileResult, error) {
+	var res ReconcileResult
+	a, err := s.adapter(p)
+	if err != nil {
+		return res, err
+	}
+	now := s.Now()
+	open, err := s.DB.OpenVerifications(ctx, string(p), now.Add(-ReconcileWindow), 500)
+	if err != nil {
+		return res, err
+	}
+	for _, v := range open {
+		res.Checked++
+		if a.Refresher != nil {
+			u, err := a.Refresher.Refresh(ctx, v.Reference, v.ProviderRef)
+			if err == nil && u.ProviderStatus != "" && (u.ProviderStatus != v.ProviderStatus || len(u.Attributes)+len(u.Documents) > 0) {
+				if u.Reference == "" && u.ProviderRef == "" {
+					u.Reference, u.ProviderRef = v.Reference, v.ProviderRef
+				}
+				if _, err := s.ApplyUpdate(ctx, p, "poll", u, "reconcile"); err != nil {
+					res.Failed++
+					s.Logger.Warn("reconcile: apply", "provider", p, "verification", v.ID, "err", err)
+					continue
+				}
+				res.Changed++
+				continue
+			}
+			if err != nil {
+				res.Failed++
+				s.Logger.Warn("reconcile: refresh", "provider", p, "verification", v.ID, "err", err)
+			}
+		}
+		if v.Status == string(providers.StatusInvited) && !v.ExpiresAt.IsZero() && v.ExpiresAt.Before(now) {
+			err := s.DB.ApplyUpdate(ctx, db.VerificationUpdate{VerificationID: v.ID, Source: "system",
+				Status: string(providers.StatusExpired), Detail: "the link expired before the user started"})
+			if err != nil {
+				return res, fmt.Errorf("flow: reconcile: expire %d: %w", v.ID, err)
+			}
+			res.Expired++
+		}
+	}
+	return res, nil
+}
+
+// RunReconcile reconciles every configured provider with a refresher on a
+// ticker until ctx ends.
+func (s *Service) RunReconcile(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, a := range s.Registry.All() {
+			if a.Refresher == nil {
+				continue
+			}
+			res, err := s.Reconcile(ctx, a.Name)
+			_ = s.DB.SetJobState(ctx, "reconcile/"+string(a.Name), "", err)
+			if err != nil && ctx.Err() == nil {
+				s.Logger.Error("reconcile", "provider", a.Name, "err", err)
+			} else if res.Changed+res.Expired > 0 {
+				s.Logger.Info("reconcile", "provider", a.Name, "checked", res.Checked, "changed", res.Changed, "expired", res.Expired)
+			}
+		}
+	}
+}

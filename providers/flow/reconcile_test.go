@@ -1,0 +1,120 @@
+package flow
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kycdesk/kycdesk/db"
+	"github.com/kycdesk/kycdesk/db/seal"
+	"github.com/kycdesk/kycdesk/providers"
+	"github.com/kycdesk/kycdesk/providers/corepass"
+	corepasssim "github.com/kycdesk/kycdesk/providers/corepass/sim"
+)
+
+// corepassEnv is a flow service over a real database and the CorePass
+// simulator, whose callbacks go nowhere: everything flow learns comes from
+// reconciliation.
+type corepassEnv struct {
+	svc   *Service
+	sim   *corepasssim.Server
+	db    *db.DB
+	clock *time.Time
+}
+
+func newCorePassEnv(t *testing.T) *corepassEnv {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	kek, _ := seal.NewKEK(seal.NewKey())
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "kd.db"), db.Options{KEK: kek, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
+	t.Cleanup(dead.Close)
+	var sim *corepasssim.Server
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	sim = corepasssim.New(corepasssim.Config{PublicURL: srv.URL, Now: clock, RetryInterval: time.Hour, MaxAttempts: 1})
+	t.Cleanup(sim.Close)
+	client := corepass.New(corepass.Config{URL: srv.URL, PubKey: sim.PublicKey()}, nil, clock)
+	reg := providers.NewRegistry(&providers.Adapter{Name: providers.CorePass, Starter: client, Refresher: client, Verifier: client})
+	svc := New(Service{DB: d, Registry: reg, BaseURL: dead.URL, Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return &corepassEnv{svc: svc, sim: sim, db: d, clock: &now}
+}
+
+const testCoreID = "ab22b1671b4f7ccc0b16a87514adde84513b6348232e"
+
+func (e *corepassEnv) start(t *testing.T, name string) db.Verification {
+	t.Helper()
+	v, _, err := e.svc.Start(context.Background(), StartInput{
+		Provider: providers.CorePass, New: &db.NewApplicant{Name: name},
+		Params: map[string]string{"core_id": testCoreID, "meanings": "full_name,date_of_birth"},
+		Actor:  Actor{Email: "test@example.com"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestReconcileCatchesUpLostCallbacks(t *testing.T) {
+	ctx := context.Background()
+	e := newCorePassEnv(t)
+	v := e.start(t, "Lost Callbacks")
+	tr := e.sim.Transfers()
+	if len(tr) != 1 {
+		t.Fatalf("%d transfers", len(tr))
+	}
+	// The user accepts; every callback to us fails.
+	_ = e.sim.Accept(ctx, tr[0].ID)
+	res, err := e.svc.Reconcile(ctx, providers.CorePass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Checked != 1 || res.Changed != 1 {
+		t.Fatalf("reconcile %+v", res)
+	}
+	got, _ := e.db.Verification(ctx, v.ID)
+	if got.ProviderStatus == "PENDING" || got.Status == "invited" {
+		t.Fatalf("reconciliation did not move the verification: %s / %s", got.Status, got.ProviderStatus)
+	}
+	// A second pass with nothing new writes nothing.
+	before, _ := e.db.Timeline(ctx, v.ApplicantID, 100)
+	if _, err := e.svc.Reconcile(ctx, providers.CorePass); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := e.db.Timeline(ctx, v.ApplicantID, 100)
+	if len(after) != len(before) {
+		t.Fatalf("an unchanged reconciliation added %d events", len(after)-len(before))
+	}
+}
+
+func TestReconcileExpiresUnstartedLinks(t *testing.T) {
+	ctx := context.Background()
+	e := newCorePassEnv(t)
+	v := e.start(t, "Never Scanned")
+	if v.ExpiresAt.IsZero() {
+		t.Fatal("a CorePass verification has no expiry")
+	}
+	*e.clock = v.ExpiresAt.Add(-time.Second)
+	if res, _ := e.svc.Reconcile(ctx, providers.CorePass); res.Expired != 0 {
+		t.Fatal("expired a link before its time")
+	}
+	*e.clock = v.ExpiresAt.Add(time.Second)
+	if res, _ := e.svc.Reconcile(ctx, providers.CorePass); res.Expired != 1 {
+		t.Fatalf("did not expire the link: %+v", res)
+	}
+	got, _ := e.db.Verification(ctx, v.ID)
+	if got.Status != "expired" {
+		t.Fatalf("status %s", got.Status)
+	}
+}
