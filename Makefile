@@ -62,6 +62,7 @@ fuzz:
 # Benchmarks at scale: figures are reported, never asserted.
 bench: build
 	$(GO) run ./cmd/bench
+	$(GO) run ./cmd/bench-callbacks -bin $(BIN)
 
 clean:
 	rm -rf bin node_modules
