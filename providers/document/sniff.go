@@ -1,0 +1,27 @@
+package document
+
+import (
+	"bytes"
+	"fmt"
+)
+
+var (
+	jpegMagic = []byte{0xFF, 0xD8, 0xFF}
+	pngMagic  = []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}
+	pdfMagic  = []byte("%PDF-")
+)
+
+// Sniff returns the content type of data judged by its leading bytes only:
+// JPEG, PNG or PDF. Anything else, including an empty file, is
+// ErrUnsupportedType, whatever type the sender declared.
+func Sniff(data []byte) (string, error) {
+	switch {
+	case bytes.HasPrefix(data, jpegMagic):
+		return JPEG, nil
+	case bytes.HasPrefix(data, pngMagic):
+		return PNG, nil
+	case bytes.HasPrefix(data, pdfMagic):
+		return PDF, nil
+	}
+	return "", fmt.Errorf("sniff: %w", ErrUnsupportedType)
+}
