@@ -182,20 +182,18 @@ type QueueCounts struct {
 	OldestOpen time.Time // zero when nothing waits
 }
 
-// CountQueue reads the queue's size from the aggregate table and the
-// oldest case from the index, never by counting the queue.
+// CountQueue reads the queue's size from its aggregate table and the
+// oldest case from the queue's index, never by counting the queue.
 func (d *DB) CountQueue(ctx context.Context) (QueueCounts, error) {
 	var c QueueCounts
-	var total int64
 	var oldest sql.NullInt64
 	err := d.read.QueryRowContext(ctx, `SELECT
-		COALESCE((SELECT sum(n) FROM stats_verification_status WHERE status = 'needs_review'), 0),
-		(SELECT count(*) FROM review_proposals WHERE state = 'pending'),
-		(SELECT min(since) FROM review_queue WHERE state = 'open')`).Scan(&total, &c.Proposed, &oldest)
+		COALESCE((SELECT sum(n) FROM stats_queue WHERE state = 'open'), 0),
+		COALESCE((SELECT sum(n) FROM stats_queue WHERE state = 'proposed'), 0),
+		(SELECT min(since) FROM review_queue WHERE state = 'open')`).Scan(&c.Open, &c.Proposed, &oldest)
 	if err != nil {
 		return c, fmt.Errorf("db: count queue: %w", err)
 	}
-	c.Open = max(0, total-c.Proposed)
 	c.OldestOpen = nullMillis(oldest)
 	return c, nil
 }

@@ -168,7 +168,7 @@ func (h *applicantsHandler) show(c echo.Context) error {
 		}
 		v.Links = append(v.Links, card)
 	}
-	if v.Timeline, err = h.deps.DB.Timeline(ctx, a.ID, 200); err != nil {
+	if v.Timeline, err = h.deps.DB.TimelineWithNotes(ctx, a.ID, 200); err != nil {
 		return err
 	}
 	if v.Certificates, err = h.deps.DB.Certificates(ctx, a.ID); err != nil {
@@ -194,6 +194,9 @@ func (h *applicantsHandler) show(c echo.Context) error {
 			return err
 		}
 	}
+	if v.Review, err = h.notes.applicantSection(c, a); err != nil {
+		return err
+	}
 	v.Page = h.page(c, applicantTitle(a), "applicants")
 	return web.Render(c, http.StatusOK, applicants.Show(v))
 }
@@ -211,7 +214,7 @@ func (h *applicantsHandler) timeline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	events, err := h.deps.DB.Timeline(c.Request().Context(), a.ID, 200)
+	events, err := h.deps.DB.TimelineWithNotes(c.Request().Context(), a.ID, 200)
 	if err != nil {
 		return err
 	}

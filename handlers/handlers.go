@@ -54,6 +54,10 @@ type Handlers struct {
 	endUser       *endUserHandler
 	verifications *verificationsHandler
 	admin         *adminHandler
+	reviews       *reviewsHandler
+	notes         *notesHandler
+	exports       *exportsHandler
+	overview      *overviewHandler
 }
 
 // New builds the handlers.
@@ -75,6 +79,10 @@ func New(d Deps) *Handlers {
 	h.endUser = &endUserHandler{h}
 	h.verifications = &verificationsHandler{h}
 	h.admin = &adminHandler{h}
+	h.reviews = &reviewsHandler{h}
+	h.notes = &notesHandler{h}
+	h.exports = &exportsHandler{h}
+	h.overview = &overviewHandler{h}
 	return h
 }
 

@@ -31,7 +31,7 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodPost, "/login", h.auth.login, web.Public},
 
 		// Any signed-in staff member.
-		{http.MethodGet, "/", h.applicants.home, web.SignedIn},
+		{http.MethodGet, "/", h.overview.show, web.SignedIn},
 		{http.MethodPost, "/logout", h.auth.logout, web.SignedIn},
 
 		// Applicants.
@@ -57,6 +57,25 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodPost, "/webhooks/blockpass", h.inbound.blockpass, web.Provider},
 		{http.MethodPost, "/webhooks/verifyyou/:event", h.inbound.verifyYou, web.Provider},
 		{http.MethodPost, "/webhooks/idfy", h.inbound.idfy, web.Provider},
+
+		// Review under four eyes: the queue and claims, proposals (makers),
+		// decisions (checkers), bulk assign/note, notes, exports; the rules
+		// themselves are enforced in db.
+		{http.MethodGet, "/reviews", h.reviews.queue, web.Requires(authz.ListApplicants)},
+		{http.MethodPost, "/reviews/next", h.reviews.next, web.Requires(authz.ProposeDecision)},
+		{http.MethodPost, "/reviews/bulk", h.reviews.bulk, web.Requires(authz.EditApplicants)},
+		{http.MethodGet, "/reviews/settings", h.reviews.settings, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/reviews/settings", h.reviews.saveSettings, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/reviews/reasons", h.reviews.addReason, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/reviews/reasons/active", h.reviews.setReasonActive, web.Requires(authz.ManageSystem)},
+		{http.MethodGet, "/reviews/:id", h.reviews.show, web.Requires(authz.ListApplicants)},
+		{http.MethodPost, "/reviews/:id/claim", h.reviews.claim, web.Requires(authz.ProposeDecision)},
+		{http.MethodPost, "/reviews/:id/release", h.reviews.release, web.Requires(authz.ProposeDecision)},
+		{http.MethodPost, "/reviews/:id/propose", h.reviews.propose, web.Requires(authz.ProposeDecision)},
+		{http.MethodPost, "/reviews/:id/decide", h.reviews.decide, web.Requires(authz.Decide)},
+		{http.MethodPost, "/applicants/:id/notes", h.notes.add, web.Requires(authz.EditApplicants)},
+		{http.MethodGet, "/applicants/:id/export.json", h.exports.caseFileJSON, web.Requires(authz.Export)},
+		{http.MethodGet, "/exports/applicants.csv", h.exports.applicantsCSV, web.Requires(authz.Export)},
 
 		// Admin.
 		{http.MethodGet, "/admin", h.admin.index, web.Requires(authz.ManageSystem)},

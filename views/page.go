@@ -44,7 +44,9 @@ type NavItem struct {
 // Navigation is the main menu; items the viewer's role cannot use are not
 // shown (the server refuses them anyway).
 var Navigation = []NavItem{
+	{Key: "overview", Href: "/", Label: "Overview"},
 	{Key: "applicants", Href: "/applicants", Label: "Applicants", Cap: authz.ListApplicants},
+	{Key: "reviews", Href: "/reviews", Label: "Reviews", Cap: authz.ListApplicants},
 	{Key: "verifications", Href: "/verifications/new", Label: "Start verification", Cap: authz.StartVerification},
 	{Key: "admin", Href: "/admin", Label: "Admin", Cap: authz.ManageSystem},
 }

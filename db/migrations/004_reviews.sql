@@ -161,6 +161,14 @@ CREATE TABLE stats_verification_status (        -- verifications: the queue's si
     n        INTEGER NOT NULL,
     PRIMARY KEY (provider, status)
 ) WITHOUT ROWID;
+-- The queue's size per provider and state, whoever adds or removes rows
+-- (the verification triggers, the review code, archiving).
+CREATE TABLE stats_queue (
+    provider TEXT NOT NULL,
+    state    TEXT NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (provider, state)
+) WITHOUT ROWID;
 -- Decisions (a verification reaching approved or rejected, by a provider or
 -- by our reviewers) per day, provider and time-to-decision bucket. Buckets
 -- (upper bounds) match decisionBuckets in db/overview.go: 1 min, 5 min,
@@ -177,6 +185,7 @@ CREATE TABLE stats_decisions (
 INSERT INTO stats_applicant_status(status, n) SELECT status, count(*) FROM applicants GROUP BY status;
 INSERT INTO stats_provider_status(provider, status, n) SELECT provider, status, count(*) FROM provider_links GROUP BY provider, status;
 INSERT INTO stats_verification_status(provider, status, n) SELECT provider, status, count(*) FROM verifications GROUP BY provider, status;
+INSERT INTO stats_queue(provider, state, n) SELECT provider, state, count(*) FROM review_queue GROUP BY provider, state;
 INSERT INTO stats_decisions(day, provider, bucket, approved, rejected)
     SELECT updated_at / 86400000, provider,
         CASE WHEN d < 60000 THEN 0 WHEN d < 300000 THEN 1 WHEN d < 900000 THEN 2 WHEN d < 3600000 THEN 3
@@ -206,6 +215,24 @@ CREATE TRIGGER review_queue_assignee AFTER UPDATE OF assignee_id ON applicants
 WHEN old.assignee_id IS NOT new.assignee_id
 BEGIN
     UPDATE review_queue SET assignee_id = new.assignee_id WHERE applicant_id = new.id;
+END;
+
+-- review_queue -> stats_queue.
+CREATE TRIGGER stats_queue_insert AFTER INSERT ON review_queue
+BEGIN
+    INSERT INTO stats_queue(provider, state, n) VALUES (new.provider, new.state, 1)
+        ON CONFLICT(provider, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER stats_queue_update AFTER UPDATE OF state ON review_queue
+WHEN old.state IS NOT new.state
+BEGIN
+    UPDATE stats_queue SET n = n - 1 WHERE provider = old.provider AND state = old.state;
+    INSERT INTO stats_queue(provider, state, n) VALUES (new.provider, new.state, 1)
+        ON CONFLICT(provider, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER stats_queue_delete AFTER DELETE ON review_queue
+BEGIN
+    UPDATE stats_queue SET n = n - 1 WHERE provider = old.provider AND state = old.state;
 END;
 
 -- provider_links -> stats_provider_status.
