@@ -66,6 +66,14 @@ func TestWalkEndToEnd(t *testing.T) {
 				sub = w.PublicKeyHex()
 			}
 			rp.mu.Lock()
+			// Unlock on every path: a t.Fatalf while holding the lock would
+			// leave the fake server's handlers blocked forever.
+			locked := true
+			defer func() {
+				if locked {
+					rp.mu.Unlock()
+				}
+			}()
 			user, ok := rp.users[sub]
 			if !ok || rp.meta[sub] != "ref-42" {
 				t.Fatalf("no user for %s (have %d users), meta %q", sub, len(rp.users), rp.meta[sub])
@@ -96,6 +104,7 @@ func TestWalkEndToEnd(t *testing.T) {
 				t.Fatalf("application document %s not sanitised", app.documents[0].Name)
 			}
 			rp.mu.Unlock()
+			locked = false
 			if res.UserToken == "" || res.FileID == "" {
 				t.Fatalf("result = %+v", res)
 			}
