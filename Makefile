@@ -47,7 +47,7 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 go-test: generate
-	KYCDESK_REQUIRE_BROWSER=1 $(GO) test -count=1 -timeout 12m ./...
+	KYCDESK_REQUIRE_BROWSER=1 $(GO) test -count=1 -timeout 6m ./...
 
 # Short fuzzing of every parser of outside input (longer runs: make fuzz FUZZTIME=5m).
 FUZZTIME ?= 4s

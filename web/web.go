@@ -113,8 +113,8 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequests logs method, path (never the query string: it can hold a
-// searched name), status and duration.
+// logRequests logs method, route pattern (never the raw path or query
+// string: they can hold a token or a searched name), status and duration.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -122,12 +122,14 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		path := c.Request().URL.Path
-		if strings.HasPrefix(path, "/static/") {
+		if strings.HasPrefix(c.Request().URL.Path, "/static/") {
 			return nil
 		}
-		if strings.HasPrefix(path, "/v/") {
-			path = "/v/…" // the token is a bearer secret
+		// The route pattern, not the URL: paths carry tokens, DIDs and ids
+		// that have no place in a log.
+		path := c.Path()
+		if path == "" {
+			path = "(no route)"
 		}
 		s.cfg.Logger.Info("request", "id", RequestID(c), "method", c.Request().Method, "path", path,
 			"status", c.Response().Status, "ms", time.Since(start).Milliseconds())
