@@ -22,6 +22,8 @@ var AdminLinks = []struct {
 	admin.Link
 	Cap authz.Cap
 }{
+	{admin.Link{Href: "/admin/users", Label: "Users", Description: "Who may sign in, with which role; add, change role, disable."}, authz.ManageSystem},
+	{admin.Link{Href: "/admin/sso", Label: "SSO", Description: "SAML sign-in: our metadata, the identity provider, and the rules that map its groups to roles."}, authz.ManageSystem},
 	{admin.Link{Href: "/admin/providers", Label: "Providers", Description: "Mode, credentials present, and the URLs to register with each provider."}, authz.ManageSystem},
 	{admin.Link{Href: "/admin/inbox", Label: "Inbox", Description: "Every inbound webhook and callback: what arrived, what failed and why; replay."}, authz.ManageSystem},
 }

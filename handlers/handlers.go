@@ -21,6 +21,7 @@ import (
 	"github.com/kycdesk/kycdesk/views/auth"
 	"github.com/kycdesk/kycdesk/web"
 	"github.com/kycdesk/kycdesk/web/authz"
+	"github.com/kycdesk/kycdesk/web/saml"
 )
 
 // Deps are what the handlers need, built once in cmd.
@@ -42,6 +43,11 @@ type Deps struct {
 	// SandboxMounts are the provider simulators served in sandbox mode,
 	// by path prefix (e.g. "/sandbox/corepass"). Empty outside sandbox.
 	SandboxMounts map[string]http.Handler
+	// SAML is the SAML service provider (nil when SSO is not configured);
+	// SAMLConfig is its configuration (role attribute, sources) for the
+	// ACS and the SSO admin page.
+	SAML       *saml.SP
+	SAMLConfig saml.Config
 }
 
 // Handlers groups the feature handlers.
@@ -54,6 +60,10 @@ type Handlers struct {
 	endUser       *endUserHandler
 	verifications *verificationsHandler
 	admin         *adminHandler
+	samlSP        *samlHandler
+	users         *usersHandler
+	ssoAdmin      *ssoHandler
+	auditLog      *auditHandler
 	reviews       *reviewsHandler
 	notes         *notesHandler
 	exports       *exportsHandler
@@ -79,6 +89,10 @@ func New(d Deps) *Handlers {
 	h.endUser = &endUserHandler{h}
 	h.verifications = &verificationsHandler{h}
 	h.admin = &adminHandler{h}
+	h.samlSP = &samlHandler{h}
+	h.users = &usersHandler{h}
+	h.ssoAdmin = &ssoHandler{h}
+	h.auditLog = &auditHandler{h}
 	h.reviews = &reviewsHandler{h}
 	h.notes = &notesHandler{h}
 	h.exports = &exportsHandler{h}
@@ -123,7 +137,7 @@ func (h *Handlers) auditEntry(c echo.Context) db.AuditEntry {
 // LookupSession resolves a session id for web's gate.
 func (h *Handlers) LookupSession(limits db.SessionLimits) func(ctx context.Context, sid string) (web.Staff, error) {
 	return func(ctx context.Context, sid string) (web.Staff, error) {
-		u, err := h.deps.DB.SessionUser(ctx, sid, limits)
+		u, err := h.deps.DB.LiveSessionUser(ctx, sid, limits)
 		if err != nil {
 			return web.Staff{}, err
 		}

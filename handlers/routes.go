@@ -82,6 +82,25 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodGet, "/admin/providers", h.admin.providers, web.Requires(authz.ManageSystem)},
 		{http.MethodGet, "/admin/inbox", h.admin.inbox, web.Requires(authz.ManageSystem)},
 		{http.MethodPost, "/admin/inbox/:id/replay", h.admin.replay, web.Requires(authz.ManageSystem)},
+
+		// Staff identity: SAML sign-in (the IdP's POST to the ACS carries no
+		// CSRF token; the signed response authenticates it), users, SSO
+		// settings, and the audit log. GET on the ACS is the redirect
+		// binding, which is refused (with an audit entry) without inflating.
+		{http.MethodGet, "/saml/metadata", h.samlSP.metadata, web.Public},
+		{http.MethodGet, "/saml/login", h.samlSP.login, web.Public},
+		{http.MethodPost, "/saml/acs", h.samlSP.acs, web.SignInResponse},
+		{http.MethodGet, "/saml/acs", h.samlSP.acs, web.SignInResponse},
+		{http.MethodGet, "/admin/users", h.users.list, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/users", h.users.add, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/users/:user/role", h.users.setRole, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/users/:user/disable", h.users.disable, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/users/:user/enable", h.users.enable, web.Requires(authz.ManageSystem)},
+		{http.MethodGet, "/admin/sso", h.ssoAdmin.settings, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/sso/rules", h.ssoAdmin.addRule, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/sso/rules/:rule/delete", h.ssoAdmin.deleteRule, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/sso/rules/:rule/move", h.ssoAdmin.moveRule, web.Requires(authz.ManageSystem)},
+		{http.MethodGet, "/audit", h.auditLog.list, web.Requires(authz.ViewAudit)},
 	}
 }
 

@@ -48,6 +48,7 @@ var Navigation = []NavItem{
 	{Key: "applicants", Href: "/applicants", Label: "Applicants", Cap: authz.ListApplicants},
 	{Key: "reviews", Href: "/reviews", Label: "Reviews", Cap: authz.ListApplicants},
 	{Key: "verifications", Href: "/verifications/new", Label: "Start verification", Cap: authz.StartVerification},
+	{Key: "audit", Href: "/audit", Label: "Audit log", Cap: authz.ViewAudit},
 	{Key: "admin", Href: "/admin", Label: "Admin", Cap: authz.ManageSystem},
 }
 

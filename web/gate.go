@@ -19,11 +19,12 @@ type Access struct {
 type accessKind int
 
 const (
-	accessPublic   accessKind = iota + 1 // anyone: sign-in, health, static
-	accessProvider                       // provider systems and wallets: authenticated by signature, no session, no CSRF
-	accessEndUser                        // the applicant's phone: authenticated by an unguessable token
-	accessStaff                          // a signed-in staff member with a capability
-	accessSignedIn                       // any signed-in staff member
+	accessPublic         accessKind = iota + 1 // anyone: sign-in, health, static
+	accessProvider                             // provider systems and wallets: authenticated by signature, no session, no CSRF
+	accessEndUser                              // the applicant's phone: authenticated by an unguessable token
+	accessStaff                                // a signed-in staff member with a capability
+	accessSignedIn                             // any signed-in staff member
+	accessSignInResponse                       // the IdP's cross-site POST to the SAML ACS: no CSRF token, sets the session cookie
 )
 
 // Access values for route declarations.
@@ -32,6 +33,12 @@ var (
 	Provider = Access{kind: accessProvider}
 	EndUser  = Access{kind: accessEndUser}
 	SignedIn = Access{kind: accessSignedIn}
+	// SignInResponse is the SAML assertion consumer service: the IdP's
+	// auto-submitted form arrives cross-site, so it carries no CSRF token
+	// (and no SameSite=Lax cookie); the signed assertion and the
+	// server-side record of the AuthnRequest authenticate it, and the
+	// handler starts a new session.
+	SignInResponse = Access{kind: accessSignInResponse}
 )
 
 // Requires is staff access with one capability.
@@ -48,6 +55,9 @@ func (a Access) IsPublic() bool   { return a.kind == accessPublic }
 func (a Access) IsProvider() bool { return a.kind == accessProvider }
 func (a Access) IsEndUser() bool  { return a.kind == accessEndUser }
 
+// IsSignInResponse reports whether the route is the SAML ACS.
+func (a Access) IsSignInResponse() bool { return a.kind == accessSignInResponse }
+
 // Handle mounts a route with its access rule.
 func (s *Server) Handle(method, path string, h echo.HandlerFunc, a Access) {
 	var mw []echo.MiddlewareFunc
@@ -56,6 +66,8 @@ func (s *Server) Handle(method, path string, h echo.HandlerFunc, a Access) {
 		mw = append(mw, s.csrf)
 	case accessProvider, accessEndUser:
 		// Signature- or token-authenticated; no cookie is read or set.
+	case accessSignInResponse:
+		// Authenticated by the SAML response itself; no CSRF check.
 	case accessStaff, accessSignedIn:
 		mw = append(mw, s.requireStaff(a), s.csrf)
 	default:

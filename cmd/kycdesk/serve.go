@@ -33,6 +33,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer d.Close()
+	if _, err := samlConfig(getenv, cfg.BaseURL); err != nil {
+		return err
+	}
 	if cfg.Sandbox {
 		logger.Warn("sandbox mode: providers are simulated", "reason", cfg.SandboxReason)
 	}
@@ -76,6 +79,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go fl.Run(jobs, 30*time.Second)
 	go fl.RunReconcile(jobs, 5*time.Minute)
 
+	sso, err := loadSAML(ctx, getenv, cfg, d, logger, time.Now)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
 	limits := db.SessionLimits{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout}
 	h := handlers.New(handlers.Deps{
 		DB:            d,
@@ -86,6 +95,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Registry:      wired.registry,
 		Flow:          fl,
 		SandboxMounts: wired.sims,
+		SSO:           sso.SP != nil,
+		SAML:          sso.SP,
+		SAMLConfig:    sso.Config,
 	})
 	srv, err := web.New(web.Config{
 		BaseURL:       cfg.BaseURL,
