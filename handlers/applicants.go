@@ -104,6 +104,7 @@ func (h *applicantsHandler) list(c echo.Context) error {
 		Providers: providerNames(),
 		Statuses:  statusNames(),
 		CanCreate: st.Can(authz.StartVerification),
+		CanExport: st.Can(authz.Export),
 	}
 	if !page.Next.IsZero() {
 		v.NextURL = listURL(f, page.Next)

@@ -157,3 +157,17 @@ func TestCaseFileJSONExport(t *testing.T) {
 		t.Error("the maker is offered an export they may not use")
 	}
 }
+
+func TestApplicantsListOffersExportWithItsFilters(t *testing.T) {
+	app := newTestApp(t)
+	app.reviewCase("Listed Person", "idfy")
+	checker, maker := app.signedIn(authz.Checker), app.signedIn(authz.Maker)
+	doc := parse(t, checker.get("/applicants?provider=idfy&status=needs_review", "HX-Request", "true"))
+	href, _ := doc.Find(`[data-testid="export-csv"]`).Attr("href")
+	if href != "/exports/applicants.csv?provider=idfy&status=needs_review" {
+		t.Fatalf("export link in the filtered results = %q", href)
+	}
+	if parse(t, maker.get("/applicants")).Find(`[data-testid="export-csv"]`).Length() != 0 {
+		t.Fatal("a maker is offered the CSV export")
+	}
+}

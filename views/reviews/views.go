@@ -5,7 +5,9 @@ package reviews
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
@@ -182,6 +184,15 @@ func outcomeClass(p db.Proposal) string {
 	return "bg-slate-100 text-slate-800 ring-slate-300"
 }
 
+// meaningTitle turns an attribute meaning into words ("date_of_birth" is
+// "Date of birth").
+func meaningTitle(m string) string {
+	if m == "" {
+		return "—"
+	}
+	return strings.ToUpper(m[:1]) + strings.ReplaceAll(m[1:], "_", " ")
+}
+
 func shortDigest(d string) string {
 	if len(d) > 12 {
 		return d[:12]
@@ -213,4 +224,18 @@ func claimText(it db.QueueItem, now time.Time) string {
 	}
 	left := it.ClaimExpiresAt.Sub(now)
 	return fmt.Sprintf("%s, %d min left", it.Claimer, int(left.Minutes())+1)
+}
+
+// ExportURL is the CSV export of the applicants list with its filters.
+func ExportURL(provider, status, q string) string {
+	v := url.Values{}
+	for k, s := range map[string]string{"provider": provider, "status": status, "q": q} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if len(v) == 0 {
+		return "/exports/applicants.csv"
+	}
+	return "/exports/applicants.csv?" + v.Encode()
 }
