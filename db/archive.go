@@ -26,9 +26,6 @@ const RuleManual = "manual"
 // applicant.
 const archiveBatch = 100
 
-// MaxBulkArchive bounds one bulk archive from the list (a page of rows).
-const MaxBulkArchive = MaxPageSize
-
 // archivePolicy says, for every table that refers to an applicant, what an
 // archive does with it. It is the checklist the archive follows; a new
 // table with an applicant_id column must be added here, and the test
@@ -55,6 +52,13 @@ var archivePolicy = map[string]string{
 	"inbox":                 "sealed raw bodies dropped; digests, statuses and delivery keys (digests) kept",
 	"deletion_receipts":     "kept: the proof of the archive",
 	"retention_withdrawals": "kept: when a provider reported a withdrawal",
+	"notes":                 "deleted: staff's free text may quote personal data (the notes table lets them go once the applicant is archived)",
+	"review_queue":          "removed: nothing is left to review",
+	"review_proposals":      "kept as decisions; a pending one is closed as superseded",
+	"review_decisions":      "kept: decisions survive archiving",
+	"blockpass_records":     "kept: Blockpass statuses, ids and dates (the blockPassID is kept as a certificate too)",
+	"selfkey_wallets":       "deleted by the selfkey_archive trigger (migration 006): the wallet's DID or key identifies the person",
+	"selfkey_files":         "deleted by the selfkey_archive trigger (migration 006): uploads no request used yet",
 }
 
 // scrubProviders are the providers whose identifiers identify the person.
@@ -80,6 +84,7 @@ type Deleted struct {
 	ProviderIDs   int   `json:"provider_ids"`
 	Links         int   `json:"verification_links"`
 	InboxBodies   int   `json:"inbox_bodies"`
+	Notes         int   `json:"notes"`
 }
 
 // Receipt is the proof of one archive: what was deleted, by whom, when,
@@ -123,8 +128,11 @@ func (d *DB) Archive(ctx context.Context, applicantID int64, req ArchiveRequest)
 		if err != nil {
 			return err
 		}
-		r, err = d.archiveTx(ctx, tx, sch, applicantID, req)
-		return err
+		defer sch.close()
+		if r, err = d.archiveTx(ctx, tx, sch, applicantID, req); err != nil {
+			return err
+		}
+		return sch.finish(ctx)
 	})
 	if err != nil {
 		return Receipt{}, err
@@ -177,6 +185,7 @@ func (d *DB) archiveItems(ctx context.Context, items []archiveItem, out *BulkArc
 			if err != nil {
 				return err
 			}
+			defer sch.close()
 			var keep map[int64]bool
 			if recheck != nil {
 				ids := make([]int64, len(batch))
@@ -205,7 +214,7 @@ func (d *DB) archiveItems(ctx context.Context, items []archiveItem, out *BulkArc
 					return err
 				}
 			}
-			return nil
+			return sch.finish(ctx)
 		})
 		if err != nil {
 			return err
@@ -218,30 +227,92 @@ func (d *DB) archiveItems(ctx context.Context, items []archiveItem, out *BulkArc
 	return nil
 }
 
-// archiveSchema records which optional tables exist (tables other features
-// add in their own migrations).
+// archiveSchema is one transaction's view for archiving: which optional
+// tables exist (tables other features add in their own migrations), and
+// the statements prepared once per transaction (parsing them again for
+// every applicant costs more than running them).
 type archiveSchema struct {
-	inbox bool
+	tx     *sql.Tx
+	tables map[string]bool
+	stmts  map[string]*sql.Stmt
+	search []int64 // search rows to delete in finish
 }
 
-func readArchiveSchema(ctx context.Context, q querier) (archiveSchema, error) {
-	var s archiveSchema
-	var n int
-	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'inbox'").Scan(&n); err != nil {
+// finish completes the archives of this transaction: it removes their
+// search rows. Every caller of archiveTx calls it before committing.
+func (s *archiveSchema) finish(ctx context.Context) error {
+	for len(s.search) > 0 {
+		n := min(len(s.search), 500)
+		if _, err := s.tx.ExecContext(ctx, "DELETE FROM applicant_search WHERE rowid IN ("+idList(s.search[:n])+")"); err != nil {
+			return fmt.Errorf("db: archive: search rows: %w", err)
+		}
+		s.search = s.search[n:]
+	}
+	return nil
+}
+
+func (s *archiveSchema) has(table string) bool { return s.tables[table] }
+
+func (s *archiveSchema) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+func (s *archiveSchema) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (s *archiveSchema) scan(ctx context.Context, q string, args []any, dest ...any) error {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// close releases the prepared statements.
+func (s *archiveSchema) close() {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+}
+
+func readArchiveSchema(ctx context.Context, tx *sql.Tx) (*archiveSchema, error) {
+	s := &archiveSchema{tx: tx, tables: map[string]bool{}, stmts: map[string]*sql.Stmt{}}
+	rows, err := tx.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table'")
+	if err != nil {
 		return s, fmt.Errorf("db: archive: schema: %w", err)
 	}
-	s.inbox = n > 0
-	return s, nil
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return s, fmt.Errorf("db: archive: schema: %w", err)
+		}
+		s.tables[name] = true
+	}
+	return s, rows.Err()
 }
 
 // archiveTx archives one applicant inside tx. The refusals (missing,
 // archived, on hold) come before any write.
-func (d *DB) archiveTx(ctx context.Context, tx *sql.Tx, sch archiveSchema, id int64, req ArchiveRequest) (Receipt, error) {
+func (d *DB) archiveTx(ctx context.Context, tx *sql.Tx, sch *archiveSchema, id int64, req ArchiveRequest) (Receipt, error) {
 	var ref, name, email string
 	var archived sql.NullInt64
 	var hold bool
-	err := tx.QueryRowContext(ctx, "SELECT ref, display_name, email, archived_at, legal_hold FROM applicants WHERE id = ?", id).
-		Scan(&ref, &name, &email, &archived, &hold)
+	err := sch.scan(ctx, "SELECT ref, display_name, email, archived_at, legal_hold FROM applicants WHERE id = ?", []any{id},
+		&ref, &name, &email, &archived, &hold)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Receipt{}, fmt.Errorf("db: archive applicant %d: %w", id, ErrNotFound)
@@ -266,10 +337,10 @@ func (d *DB) archiveTx(ctx context.Context, tx *sql.Tx, sch archiveSchema, id in
 	fail := func(what string, err error) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("db: archive applicant %d: %s: %w", id, what, err)
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT count(*), count(pepper_ct) FROM attributes WHERE applicant_id = ?", id).Scan(&del.Attributes, &del.Peppers); err != nil {
+	if err := sch.scan(ctx, "SELECT count(*), count(pepper_ct) FROM attributes WHERE applicant_id = ?", []any{id}, &del.Attributes, &del.Peppers); err != nil {
 		return fail("attributes", err)
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT count(*), COALESCE(sum(size), 0) FROM documents WHERE applicant_id = ?", id).Scan(&del.Documents, &del.DocumentBytes); err != nil {
+	if err := sch.scan(ctx, "SELECT count(*), COALESCE(sum(size), 0) FROM documents WHERE applicant_id = ?", []any{id}, &del.Documents, &del.DocumentBytes); err != nil {
 		return fail("documents", err)
 	}
 	nowMS := now.UnixMilli()
@@ -283,7 +354,6 @@ func (d *DB) archiveTx(ctx context.Context, tx *sql.Tx, sch archiveSchema, id in
 		{"attributes", "DELETE FROM attributes WHERE applicant_id = ?", []any{id}, nil},
 		{"documents", "DELETE FROM documents WHERE applicant_id = ?", []any{id}, nil},
 		{"data key", "DELETE FROM data_keys WHERE applicant_id = ?", []any{id}, &del.DataKeys},
-		{"search row", "DELETE FROM applicant_search WHERE rowid = ?", []any{id}, &del.SearchRows},
 		{"provider ids", `UPDATE provider_links SET external_id = CASE WHEN provider IN ` + scrubProviders + ` THEN '' ELSE external_id END,
 			external_ids = '{}' WHERE applicant_id = ? AND ((provider IN ` + scrubProviders + ` AND external_id != '') OR external_ids != '{}')`,
 			[]any{id}, &del.ProviderIDs},
@@ -293,11 +363,34 @@ func (d *DB) archiveTx(ctx context.Context, tx *sql.Tx, sch archiveSchema, id in
 			WHERE applicant_id = ? AND (link != '' OR qr_png IS NOT NULL OR (provider IN ` + scrubProviders + ` AND provider_ref != '')
 			OR token_expires_at > ?)`, []any{nowMS, id, nowMS}, &del.Links},
 	}
-	if sch.inbox {
+	if sch.has("inbox") {
 		steps = append(steps, step{"inbox", "UPDATE inbox SET body_ct = NULL WHERE applicant_id = ? AND body_ct IS NOT NULL", []any{id}, &del.InboxBodies})
 	}
+	if sch.has("notes") {
+		steps = append(steps, step{"notes", "DELETE FROM notes WHERE applicant_id = ?", []any{id}, &del.Notes})
+	}
+	if sch.has("review_queue") {
+		steps = append(steps, step{"review queue", "DELETE FROM review_queue WHERE applicant_id = ?", []any{id}, nil})
+	}
+	if sch.has("review_proposals") {
+		steps = append(steps, step{"review proposals", `UPDATE review_proposals SET state = 'superseded', closed_at = ?,
+			close_note = 'The applicant was archived before a checker decided.' WHERE applicant_id = ? AND state = 'pending'`, []any{nowMS, id}, nil})
+	}
+	// The search row goes with the batch's others in finish: one FTS
+	// delete per transaction instead of one index flush per applicant.
+	if err := sch.scan(ctx, "SELECT count(*) FROM applicant_search WHERE rowid = ?", []any{id}, &del.SearchRows); err != nil {
+		return fail("search row", err)
+	}
+	if del.SearchRows > 0 {
+		sch.search = append(sch.search, id)
+	}
+	// archived_at first: from here on the database refuses new personal
+	// data for this applicant, and notes may leave.
+	if _, err := sch.exec(ctx, "UPDATE applicants SET display_name = '', email = '', archived_at = ? WHERE id = ?", nowMS, id); err != nil {
+		return fail("applicant", err)
+	}
 	for _, s := range steps {
-		res, err := tx.ExecContext(ctx, s.query, s.args...)
+		res, err := sch.exec(ctx, s.query, s.args...)
 		if err != nil {
 			return fail(s.what, err)
 		}
@@ -305,9 +398,6 @@ func (d *DB) archiveTx(ctx context.Context, tx *sql.Tx, sch archiveSchema, id in
 			n, _ := res.RowsAffected()
 			*s.count = int(n)
 		}
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE applicants SET display_name = '', email = '', archived_at = ? WHERE id = ?", nowMS, id); err != nil {
-		return fail("applicant", err)
 	}
 
 	r := Receipt{ApplicantID: id, Ref: ref, At: now.UTC().Truncate(time.Millisecond), ActorID: req.Audit.ActorID, Actor: req.Audit.Actor,
@@ -325,7 +415,7 @@ func (d *DB) archiveTx(ctx context.Context, tx *sql.Tx, sch archiveSchema, id in
 	}
 	r.AuditID, r.AuditHash = audit.ID, audit.Hash
 	deleted, _ := json.Marshal(r.Deleted)
-	res, err := tx.ExecContext(ctx, `INSERT INTO deletion_receipts(applicant_id, at, actor_id, actor, rule, reason, deleted, digest, audit_id, audit_hash)
+	res, err := sch.exec(ctx, `INSERT INTO deletion_receipts(applicant_id, at, actor_id, actor, rule, reason, deleted, digest, audit_id, audit_hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, r.At.UnixMilli(), nullID(r.ActorID), r.Actor, r.Rule, r.Reason, string(deleted), r.Digest, r.AuditID, r.AuditHash)
 	if err != nil {
 		return fail("receipt", err)

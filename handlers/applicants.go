@@ -106,6 +106,10 @@ func (h *applicantsHandler) list(c echo.Context) error {
 		CanCreate: st.Can(authz.StartVerification),
 		CanExport: st.Can(authz.Export),
 	}
+	if v.Retention, err = h.archive.badges(c.Request().Context(), page.Rows); err != nil {
+		return err
+	}
+	v.CanArchive, v.ReturnURL = st.Can(authz.Archive), listURL(f, cur)
 	if !page.Next.IsZero() {
 		v.NextURL = listURL(f, page.Next)
 	}
@@ -196,6 +200,9 @@ func (h *applicantsHandler) show(c echo.Context) error {
 		}
 	}
 	if v.Review, err = h.notes.applicantSection(c, a); err != nil {
+		return err
+	}
+	if v.Archive, err = h.archive.panel(c, a); err != nil {
 		return err
 	}
 	v.Page = h.page(c, applicantTitle(a), "applicants")

@@ -68,6 +68,8 @@ type Handlers struct {
 	notes         *notesHandler
 	exports       *exportsHandler
 	overview      *overviewHandler
+	archive       *archiveHandler
+	retention     *retentionHandler
 }
 
 // New builds the handlers.
@@ -97,6 +99,8 @@ func New(d Deps) *Handlers {
 	h.notes = &notesHandler{h}
 	h.exports = &exportsHandler{h}
 	h.overview = &overviewHandler{h}
+	h.archive = &archiveHandler{h}
+	h.retention = &retentionHandler{h}
 	return h
 }
 

@@ -83,6 +83,16 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodGet, "/admin/inbox", h.admin.inbox, web.Requires(authz.ManageSystem)},
 		{http.MethodPost, "/admin/inbox/:id/replay", h.admin.replay, web.Requires(authz.ManageSystem)},
 
+		// Archive and retention: archive one applicant or a page of ticked
+		// rows, legal holds, deletion receipts, the retention policy.
+		{http.MethodPost, "/applicants/archive", h.archive.bulk, web.Requires(authz.Archive)},
+		{http.MethodPost, "/applicants/:id/archive", h.archive.archiveOne, web.Requires(authz.Archive)},
+		{http.MethodPost, "/applicants/:id/hold", h.archive.hold, web.Requires(authz.Archive)},
+		{http.MethodGet, "/applicants/:id/receipt.json", h.archive.receipt, web.Requires(authz.ListApplicants)},
+		{http.MethodGet, "/admin/retention", h.retention.show, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/retention", h.retention.save, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/retention/run", h.retention.run, web.Requires(authz.ManageSystem)},
+
 		// Staff identity: SAML sign-in (the IdP's POST to the ACS carries no
 		// CSRF token; the signed response authenticates it), users, SSO
 		// settings, and the audit log. GET on the ACS is the redirect

@@ -24,6 +24,10 @@ commands:
   seed --applicants N           add N synthetic applicants
   user add --email E --role R   add a staff member (roles: admin, checker, maker, link_creator, auditor)
   audit verify                  check the audit log's hash chain
+  archive run [--dry-run]       apply the retention policy now (--dry-run lists what it would archive)
+  backup [--keys FILE] PATH     write a snapshot (online backup, personal data sealed) and replace the key export
+  restore [--keys FILE] SNAP    build a new database at KYCDESK_DB from a snapshot and the newest key export
+  keys rotate                   re-wrap every data key under KYCDESK_DATA_KEY (old one: KYCDESK_DATA_KEY_OLD)
 
 configuration comes from KYCDESK_* environment variables; see README.md.
 `
@@ -58,6 +62,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return userCmd(ctx, rest, getenv, stdout)
 	case "audit":
 		return auditCmd(ctx, rest, getenv, stdout)
+	case "archive":
+		return archiveCmd(ctx, rest, getenv, stdout, logger)
+	case "backup":
+		return backupCmd(ctx, rest, getenv, stdout)
+	case "restore":
+		return restoreCmd(ctx, rest, getenv, stdout)
+	case "keys":
+		return keysCmd(ctx, rest, getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
