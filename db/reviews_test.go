@@ -499,3 +499,48 @@ func TestQueueFiltersAndPaging(t *testing.T) {
 		t.Fatalf("older than 5.5 h: %d rows, want 2", len(page.Rows))
 	}
 }
+
+// TestQueueQueriesUseIndexes keeps the queue's hot queries off full scans:
+// at a million applicants the queue holds a hundred thousand rows, and a
+// scan per "Next case" or page view would be felt.
+func TestQueueQueriesUseIndexes(t *testing.T) {
+	f := newReviewFixture(t)
+	ctx := context.Background()
+	plan := func(q string, args ...any) string {
+		rows, err := f.d.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, detail)
+		}
+		return strings.Join(out, "; ")
+	}
+	queries := []struct {
+		name, sql string
+		args      []any
+		index     string
+	}{
+		{"own claim", `SELECT verification_id FROM review_queue WHERE claimed_by = ? AND claim_expires_at > ? AND state = 'open' AND (? = '' OR provider = ?)
+			ORDER BY since, verification_id LIMIT 1`, []any{1, 0, "", ""}, "review_queue_claims"},
+		{"next free case", `SELECT verification_id FROM review_queue WHERE state = 'open' AND (claimed_by IS NULL OR claim_expires_at <= ?) AND (? = '' OR provider = ?)
+			ORDER BY since, verification_id LIMIT 1`, []any{0, "", ""}, "review_queue_order"},
+		{"oldest open", "SELECT min(since) FROM review_queue WHERE state = 'open'", nil, "COVERING INDEX review_queue_order"},
+		{"queue page", "SELECT " + queueColumns + queueFrom + " WHERE q.state = ? ORDER BY q.since, q.verification_id LIMIT 51", []any{"open"}, "review_queue_order"},
+		{"queue page by provider", "SELECT " + queueColumns + queueFrom + " WHERE q.state = ? AND q.provider = ? ORDER BY q.since, q.verification_id LIMIT 51", []any{"open", "idfy"}, "review_queue_provider"},
+		{"queue page by assignee", "SELECT " + queueColumns + queueFrom + " WHERE q.state = ? AND q.assignee_id = ? ORDER BY q.since, q.verification_id LIMIT 51", []any{"open", 3}, "review_queue_assignee"},
+	}
+	for _, q := range queries {
+		p := plan(q.sql, q.args...)
+		if !strings.Contains(p, q.index) || strings.Contains(p, "SCAN q ") || strings.HasSuffix(p, "SCAN q") || strings.Contains(p, "SCAN review_queue") || strings.Contains(p, "TEMP B-TREE") {
+			t.Errorf("%s: %s", q.name, p)
+		}
+	}
+}

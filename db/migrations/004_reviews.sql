@@ -55,6 +55,8 @@ CREATE INDEX review_queue_order ON review_queue(state, since, verification_id);
 CREATE INDEX review_queue_provider ON review_queue(state, provider, since, verification_id);
 CREATE INDEX review_queue_assignee ON review_queue(state, assignee_id, since, verification_id);
 CREATE INDEX review_queue_applicant ON review_queue(applicant_id);
+-- A reviewer's own live claim ("Next case" returns it first): few rows.
+CREATE INDEX review_queue_claims ON review_queue(claimed_by, since) WHERE claimed_by IS NOT NULL;
 
 INSERT INTO review_queue(verification_id, applicant_id, provider, since, assignee_id)
     SELECT v.id, v.applicant_id, v.provider, v.updated_at, a.assignee_id
