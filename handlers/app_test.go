@@ -42,8 +42,9 @@ const testPassword = "correct horse battery staple"
 
 // testOptions vary the harness for a test.
 type testOptions struct {
-	Now         time.Time // the pinned clock (default 2026-11-20 12:00 UTC)
-	CorePassKey []byte    // a pinned connector key instead of the simulator's
+	Now         time.Time       // the pinned clock (default 2026-11-20 12:00 UTC)
+	CorePassKey []byte          // a pinned connector key instead of the simulator's
+	IDfy        idfyTestOptions // IDfy webhook secret, allow-list, encrypted mode
 }
 
 func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, testOptions{}) }

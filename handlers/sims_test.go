@@ -19,6 +19,7 @@ type testSims struct {
 	mounts   map[string]http.Handler
 	corepass *corepasssim.Server
 	cpClient *corepass.Client
+	vi       *vyIDfySims // VerifyYou and IDfy
 }
 
 func newTestSims(t *testing.T, base string, now func() time.Time, opts testOptions) *testSims {
@@ -38,5 +39,7 @@ func newTestSims(t *testing.T, base string, now func() time.Time, opts testOptio
 		Starter: s.cpClient, Refresher: s.cpClient, Verifier: s.cpClient,
 		Endpoints: []providers.Endpoint{{Purpose: "status callback", URL: base + "/callbacks/corepass/status"}},
 	})
+	s.vi = newVYIDfySims(t, base, now, opts, s.inbound, s.mounts)
+	s.registry = providers.NewRegistry(append(s.registry.All(), s.vi.adapters...)...)
 	return s
 }

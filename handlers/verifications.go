@@ -160,11 +160,17 @@ func (h *verificationsHandler) create(c echo.Context) error {
 			in.Params[corepass.ParamAllowPartial] = "true"
 		}
 	}
+	if p == providers.IDfy {
+		v.IDfy = idfyFieldsFrom(c)
+		if msg := addIDfyResources(in.Params, v.IDfy, h.deps.Now()); msg != "" {
+			return fail(msg)
+		}
+	}
 	ver, started, err := h.deps.Flow.Start(c.Request().Context(), in)
 	var perr *flow.ProviderError
 	if errors.As(err, &perr) {
 		h.deps.Logger.Warn("start verification refused by provider", "provider", p, "err", err)
-		return fail(err.Error())
+		return fail(startRefusal(err))
 	}
 	if errors.Is(err, flow.ErrNotStartable) || errors.Is(err, flow.ErrUnknownProvider) {
 		return fail(err.Error())

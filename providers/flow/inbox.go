@@ -208,5 +208,8 @@ func (s *Service) ApplyUpdate(ctx context.Context, p providers.Name, source stri
 	if err := s.DB.ApplyUpdate(ctx, up); err != nil {
 		return v, err
 	}
+	if withdrawnByUser(p, u) {
+		return v, s.applyWithdrawal(ctx, p, v, u)
+	}
 	return v, nil
 }

@@ -37,7 +37,10 @@ func (s *Service) Reconcile(ctx context.Context, p providers.Name) (ReconcileRes
 		res.Checked++
 		if a.Refresher != nil {
 			u, err := a.Refresher.Refresh(ctx, v.Reference, v.ProviderRef)
-			if err == nil && u.ProviderStatus != "" && (u.ProviderStatus != v.ProviderStatus || len(u.Attributes)+len(u.Documents) > 0) {
+			// Only a changed status is news: data-carrying refreshes (IDfy,
+			// Blockpass) return the same files and attributes on every pass,
+			// and recording them again would add a timeline event each time.
+			if err == nil && u.ProviderStatus != "" && (u.ProviderStatus != v.ProviderStatus || (u.Status != "" && string(u.Status) != v.Status)) {
 				if u.Reference == "" && u.ProviderRef == "" {
 					u.Reference, u.ProviderRef = v.Reference, v.ProviderRef
 				}
