@@ -247,3 +247,61 @@ func mustAudit(t *testing.T, d *DB, action string) []AuditEntry {
 	}
 	return e
 }
+
+func TestProviderCopies(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	a, _ := d.CreateApplicant(ctx, NewApplicant{Name: "Copies"}, AuditEntry{})
+	start := func(provider string) Verification {
+		v, err := d.StartVerification(ctx, NewVerification{ApplicantID: a.ID, Provider: provider, Reference: provider + "-ref", Status: "invited"}, AuditEntry{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	bp, idfy := start("blockpass"), start("idfy")
+	start("corepass")
+	start("verifyyou")
+	will := t0.Add(10 * day)
+	if err := d.ApplyUpdate(ctx, VerificationUpdate{VerificationID: bp.ID, Source: "poll", Status: "approved", ProviderStatus: "approved",
+		Certificates: []CertificateInput{{Provider: "blockpass", Name: "willArchiveAt", Value: will.Format(time.RFC3339)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ApplyUpdate(ctx, VerificationUpdate{VerificationID: idfy.ID, Source: "poll", Status: "withdrawn", ProviderStatus: "purged", At: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ApplyWithdrawal(ctx, a.ID, "verifyyou", "connection_deleted", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	copies, err := d.ProviderCopies(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]ProviderCopy{}
+	for _, c := range copies {
+		got[c.Provider] = c
+	}
+	if len(got) != 4 || !got["blockpass"].DeletesAt.Equal(will) || got["blockpass"].Deleted {
+		t.Errorf("blockpass = %+v", got["blockpass"])
+	}
+	if c := got["idfy"]; !c.Deleted || !c.DeletedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("idfy = %+v", c)
+	}
+	if c := got["verifyyou"]; c.WithdrawnEvent != "connection_deleted" || !c.Withdrawn.Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("verifyyou = %+v", c)
+	}
+	if c := got["corepass"]; c.Deleted || !c.DeletesAt.IsZero() {
+		t.Errorf("corepass = %+v", c)
+	}
+	// Blockpass later reports the copy archived.
+	if err := d.ApplyUpdate(ctx, VerificationUpdate{VerificationID: bp.ID, Source: "poll",
+		Certificates: []CertificateInput{{Provider: "blockpass", Name: "isArchived", Value: "true"}}}); err != nil {
+		t.Fatal(err)
+	}
+	copies, _ = d.ProviderCopies(ctx, a.ID)
+	for _, c := range copies {
+		if c.Provider == "blockpass" && !c.Deleted {
+			t.Errorf("blockpass after isArchived = %+v", c)
+		}
+	}
+}

@@ -64,6 +64,13 @@ func TestArchiveNowFromTheApplicantPage(t *testing.T) {
 	if got := doc.Find(`[data-testid="provider-copies"] li[data-provider="corepass"]`).Text(); !strings.Contains(got, "only copy") {
 		t.Errorf("CorePass statement = %q", got)
 	}
+	if err := app.db.SetRetentionRules(context.Background(), []db.RetentionRule{{Provider: db.RetentionAny, Outcome: db.OutcomeApproved, Days: 30}}, db.AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	plan := parse(t, c.get(path)).Find(`[data-testid="retention-plan"]`)
+	if !strings.Contains(plan.Text(), "archived") || strings.Contains(plan.Text(), "@") || plan.Find("time").Length() != 1 {
+		t.Errorf("retention plan = %q", plan.Text())
+	}
 
 	if resp := c.postForm(path+"/archive", url.Values{"reason": {" "}}); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("archive without a reason: status %d", resp.StatusCode)
@@ -297,8 +304,11 @@ func TestRetentionPolicyPage(t *testing.T) {
 	if left, _ := app.db.RetentionDue(ctx, app.now, 0); len(left) != 0 {
 		t.Errorf("%d still due after the run", len(left))
 	}
-	flash := parse(t, admin.get("/admin/retention")).Find(`[data-testid="flash"]`).Text()
-	if !strings.Contains(flash, fmt.Sprintf("%d applicants archived", len(due))) {
+	page := parse(t, admin.get("/admin/retention"))
+	if flash := page.Find(`[data-testid="flash"]`).Text(); !strings.Contains(flash, fmt.Sprintf("%d applicants archived", len(due))) {
 		t.Errorf("flash = %q", flash)
+	}
+	if got := page.Find(`[data-testid="retention-due"]`).Text(); !strings.Contains(got, "Last run") || strings.Contains(got, "@") || page.Find(`[data-testid="retention-due"] time`).Length() == 0 {
+		t.Errorf("last run = %q", got)
 	}
 }
