@@ -45,6 +45,8 @@ type testOptions struct {
 	Now         time.Time       // the pinned clock (default 2026-11-20 12:00 UTC)
 	CorePassKey []byte          // a pinned connector key instead of the simulator's
 	IDfy        idfyTestOptions // IDfy webhook secret, allow-list, encrypted mode
+	// SelfKeyOrigins restricts the Origins SelfKey wallets may send.
+	SelfKeyOrigins []string
 }
 
 func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, testOptions{}) }
@@ -83,7 +85,7 @@ func newTestAppWith(t *testing.T, opts testOptions) *testApp {
 	app.sims = newTestSims(t, app.srv.URL, clock, opts)
 	app.flow = flow.New(flow.Service{DB: d, Registry: app.sims.registry, Inbound: app.sims.inbound, BaseURL: app.srv.URL, Now: clock, Logger: logger})
 	h := New(Deps{DB: d, Logger: logger, Now: clock, Sandbox: true, LocalLogin: true,
-		Registry: app.sims.registry, Flow: app.flow, SandboxMounts: app.sims.mounts})
+		Registry: app.sims.registry, Flow: app.flow, SandboxMounts: app.sims.mounts, SelfKey: app.sims.selfKey.service(t, d)})
 	limits := db.SessionLimits{Idle: 30 * time.Minute, Absolute: 12 * time.Hour}
 	s, err := web.New(web.Config{
 		BaseURL:       "http://127.0.0.1",

@@ -106,6 +106,9 @@ func (h *applicantsHandler) list(c echo.Context) error {
 		CanCreate: st.Can(authz.StartVerification),
 		CanExport: st.Can(authz.Export),
 	}
+	if st.Can(authz.StartVerification) {
+		v.SelfKeySim = h.selfKey.simURL("")
+	}
 	if v.Retention, err = h.archive.badges(c.Request().Context(), page.Rows); err != nil {
 		return err
 	}
@@ -204,6 +207,9 @@ func (h *applicantsHandler) show(c echo.Context) error {
 	}
 	if v.Archive, err = h.archive.panel(c, a); err != nil {
 		return err
+	}
+	if st.Can(authz.StartVerification) {
+		v.SelfKeySim = h.selfKey.applicantSimURL(a, links)
 	}
 	v.Page = h.page(c, applicantTitle(a), "applicants")
 	return web.Render(c, http.StatusOK, applicants.Show(v))

@@ -17,6 +17,7 @@ import (
 	"github.com/kycdesk/kycdesk/db"
 	"github.com/kycdesk/kycdesk/providers"
 	"github.com/kycdesk/kycdesk/providers/flow"
+	"github.com/kycdesk/kycdesk/providers/selfkey"
 	"github.com/kycdesk/kycdesk/views"
 	"github.com/kycdesk/kycdesk/views/auth"
 	"github.com/kycdesk/kycdesk/web"
@@ -48,6 +49,9 @@ type Deps struct {
 	// ACS and the SSO admin page.
 	SAML       *saml.SP
 	SAMLConfig saml.Config
+	// SelfKey is the SelfKey wallet protocol behind /selfkey (nil when
+	// SelfKey is not configured: the wallet endpoints answer 404).
+	SelfKey *selfkey.Service
 }
 
 // Handlers groups the feature handlers.
@@ -70,6 +74,8 @@ type Handlers struct {
 	overview      *overviewHandler
 	archive       *archiveHandler
 	retention     *retentionHandler
+	selfKey       *selfKeyHandler
+	templates     *templatesHandler
 }
 
 // New builds the handlers.
@@ -101,6 +107,8 @@ func New(d Deps) *Handlers {
 	h.overview = &overviewHandler{h}
 	h.archive = &archiveHandler{h}
 	h.retention = &retentionHandler{h}
+	h.selfKey = &selfKeyHandler{h}
+	h.templates = &templatesHandler{Handlers: h}
 	return h
 }
 

@@ -58,6 +58,23 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodPost, "/webhooks/verifyyou/:event", h.inbound.verifyYou, web.Provider},
 		{http.MethodPost, "/webhooks/idfy", h.inbound.idfy, web.Provider},
 
+		// SelfKey wallet endpoints: the wallet calls us. Authenticated by our
+		// challenge, wallet and user JWTs and the wallet's signature; no
+		// session, no CSRF token. JSON in and out.
+		{http.MethodGet, "/selfkey/auth/challenge", h.selfKey.challenge, web.Provider},
+		{http.MethodGet, "/selfkey/auth/challenge/:did", h.selfKey.challenge, web.Provider},
+		{http.MethodPost, "/selfkey/auth/challenge", h.selfKey.verify, web.Provider},
+		{http.MethodGet, "/selfkey/auth/token", h.selfKey.userToken, web.Provider},
+		{http.MethodPost, "/selfkey/users", h.selfKey.createUser, web.Provider},
+		{http.MethodPost, "/selfkey/users/file", h.selfKey.uploadFile, web.Provider},
+		{http.MethodGet, "/selfkey/users/token", h.selfKey.userToken, web.Provider},
+		{http.MethodPost, "/selfkey/login", h.selfKey.login, web.Provider},
+		{http.MethodGet, "/selfkey/templates", h.selfKey.listTemplates, web.Provider},
+		{http.MethodGet, "/selfkey/templates/:id", h.selfKey.showTemplate, web.Provider},
+		{http.MethodGet, "/selfkey/templates/:id/schema.json", h.selfKey.showTemplate, web.Provider},
+		{http.MethodPost, "/selfkey/files", h.selfKey.uploadFile, web.Provider},
+		{http.MethodPost, "/selfkey/applications", h.selfKey.createApplication, web.Provider},
+
 		// Review under four eyes: the queue and claims, proposals (makers),
 		// decisions (checkers), bulk assign/note, notes, exports; the rules
 		// themselves are enforced in db.
@@ -92,6 +109,13 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodGet, "/admin/retention", h.retention.show, web.Requires(authz.ManageSystem)},
 		{http.MethodPost, "/admin/retention", h.retention.save, web.Requires(authz.ManageSystem)},
 		{http.MethodPost, "/admin/retention/run", h.retention.run, web.Requires(authz.ManageSystem)},
+
+		// SelfKey KYC templates: which attribute schemas a wallet submits.
+		{http.MethodGet, "/admin/templates", h.templates.list, web.Requires(authz.ManageSystem)},
+		{http.MethodGet, "/admin/templates/new", h.templates.newForm, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/templates", h.templates.create, web.Requires(authz.ManageSystem)},
+		{http.MethodGet, "/admin/templates/:id", h.templates.edit, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/templates/:id", h.templates.update, web.Requires(authz.ManageSystem)},
 
 		// Staff identity: SAML sign-in (the IdP's POST to the ACS carries no
 		// CSRF token; the signed response authenticates it), users, SSO

@@ -20,6 +20,7 @@ type testSims struct {
 	corepass *corepasssim.Server
 	cpClient *corepass.Client
 	vi       *vyIDfySims // VerifyYou and IDfy
+	selfKey  *selfKeyTestSim
 }
 
 func newTestSims(t *testing.T, base string, now func() time.Time, opts testOptions) *testSims {
@@ -41,5 +42,7 @@ func newTestSims(t *testing.T, base string, now func() time.Time, opts testOptio
 	})
 	s.vi = newVYIDfySims(t, base, now, opts, s.inbound, s.mounts)
 	s.registry = providers.NewRegistry(append(s.registry.All(), s.vi.adapters...)...)
+	s.selfKey = newSelfKeyTestSim(t, base, now, s.mounts, opts.SelfKeyOrigins)
+	s.registry = providers.NewRegistry(append(s.registry.All(), s.selfKey.adapter())...)
 	return s
 }

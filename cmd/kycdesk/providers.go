@@ -26,6 +26,7 @@ type wiredProviders struct {
 	inbound  map[providers.Name]flow.InboundHandler
 	sims     map[string]http.Handler
 	closers  []func()
+	selfKey  *selfKeyWallet // nil when SelfKey is not configured
 }
 
 // sandboxSecret is a throwaway credential shared by an adapter and its
@@ -194,6 +195,14 @@ func buildProviders(getenv func(string) string, cfg config, now func() time.Time
 			Starter:   c, Refresher: c, Verifier: c,
 		})
 		w.inbound[providers.IDfy] = flow.IDfyInbound(c)
+	}
+
+	// SelfKey: wallets call our /selfkey endpoints.
+	if w.selfKey, err = buildSelfKey(getenv, cfg, w.sims, simClient, now); err != nil {
+		return nil, err
+	}
+	if w.selfKey != nil {
+		adapters = append(adapters, w.selfKey.adapter)
 	}
 
 	w.registry = providers.NewRegistry(adapters...)

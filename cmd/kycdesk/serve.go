@@ -86,6 +86,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
+	selfKey, err := wired.selfKey.service(d.SelfKeyChallenges())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 
 	limits := db.SessionLimits{Idle: cfg.IdleTimeout, Absolute: cfg.AbsoluteTimeout}
 	h := handlers.New(handlers.Deps{
@@ -100,6 +105,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		SSO:           sso.SP != nil,
 		SAML:          sso.SP,
 		SAMLConfig:    sso.Config,
+		SelfKey:       selfKey,
 	})
 	srv, err := web.New(web.Config{
 		BaseURL:       cfg.BaseURL,
