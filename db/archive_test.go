@@ -12,6 +12,7 @@ import (
 // unique, so a hit in raw bytes names its owner.
 type canary struct {
 	Name, Email, DOB, DocNumber, CoreID, JPEGMark string
+	Wallet                                        string // a SelfKey subject, when the test adds one
 }
 
 func canaryFor(i int) canary {
@@ -27,11 +28,20 @@ func canaryFor(i int) canary {
 
 // strings lists the values that appear in plain text while the applicant
 // is live (the rest are sealed).
-func (c canary) plain() []string { return []string{c.Name, c.Email, c.CoreID} }
+func (c canary) plain() []string {
+	if c.Wallet != "" {
+		return []string{c.Name, c.Email, c.CoreID, c.Wallet}
+	}
+	return []string{c.Name, c.Email, c.CoreID}
+}
 
 // all lists every canary value.
 func (c canary) all() []string {
-	return []string{c.Name, c.Email, c.DOB, c.DocNumber, c.CoreID, c.JPEGMark}
+	all := []string{c.Name, c.Email, c.DOB, c.DocNumber, c.CoreID, c.JPEGMark}
+	if c.Wallet != "" {
+		all = append(all, c.Wallet)
+	}
+	return all
 }
 
 // canaryJPEG is a minimal JPEG (SOI, a comment segment carrying the mark,

@@ -167,13 +167,19 @@ func openPlain(path string) (*sql.DB, error) {
 
 // sealedKinds are the personal fields a snapshot carries sealed, with the
 // statement that restores each (the value, then the row id).
-var sealedKinds = map[string]string{
-	"name":             "UPDATE applicants SET display_name = ? WHERE id = ?",
-	"email":            "UPDATE applicants SET email = ? WHERE id = ?",
-	"provider_link":    "UPDATE provider_links SET external_id = json_extract(?1, '$.external_id'), external_ids = json_extract(?1, '$.external_ids') WHERE id = ?2",
-	"verification_ref": "UPDATE verifications SET provider_ref = ? WHERE id = ?",
-	"inbox_body":       "UPDATE inbox SET body_ct = ? WHERE id = ?",
-	"note":             "UPDATE notes SET body = ? WHERE id = ?",
+var sealedKinds = map[string][]string{
+	"name":             {"UPDATE applicants SET display_name = ? WHERE id = ?"},
+	"email":            {"UPDATE applicants SET email = ? WHERE id = ?"},
+	"provider_link":    {"UPDATE provider_links SET external_id = json_extract(?1, '$.external_id'), external_ids = json_extract(?1, '$.external_ids') WHERE id = ?2"},
+	"verification_ref": {"UPDATE verifications SET provider_ref = ? WHERE id = ?"},
+	"inbox_body":       {"UPDATE inbox SET body_ct = ? WHERE id = ?"},
+	"note":             {"UPDATE notes SET body = ? WHERE id = ?"},
+	// A SelfKey wallet's subject (DID or key) is its primary key, which its
+	// pending files name: both stand in the snapshot as "sealed:<row>".
+	"selfkey_subject": {
+		"UPDATE selfkey_wallets SET subject = ?1 WHERE subject = 'sealed:' || ?2",
+		"UPDATE selfkey_files SET subject = ?1 WHERE subject = 'sealed:' || ?2",
+	},
 }
 
 // sealedPlaceholder stands in a snapshot for a text column that must not be
@@ -353,6 +359,11 @@ func (d *DB) scrubSnapshot(ctx context.Context, snap *sql.DB, keysTmp string, re
 			keys = map[int64]*seal.DataKey{}
 		}
 	}
+	if sch.has("selfkey_wallets") {
+		if err := sealWalletSubjects(ctx, tx, sch, dataKey, ins, rep); err != nil {
+			return err
+		}
+	}
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM applicants WHERE archived_at IS NULL").Scan(&rep.Applicants); err != nil {
 		return fmt.Errorf("db: backup: %w", err)
 	}
@@ -372,6 +383,57 @@ func (d *DB) scrubSnapshot(ctx context.Context, snap *sql.DB, keysTmp string, re
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: backup: %w", err)
+	}
+	return nil
+}
+
+// sealWalletSubjects seals the subject of every SelfKey wallet that
+// belongs to an applicant and puts "sealed:<n>" in its place (in the
+// wallet row and in its pending files).
+func sealWalletSubjects(ctx context.Context, tx *sql.Tx, sch *archiveSchema, dataKey func(int64) (*seal.DataKey, error), ins *sql.Stmt, rep *BackupReport) error {
+	rows, err := tx.QueryContext(ctx, "SELECT applicant_id, subject FROM selfkey_wallets WHERE applicant_id IS NOT NULL ORDER BY subject")
+	if err != nil {
+		return fmt.Errorf("db: backup: selfkey wallets: %w", err)
+	}
+	type wallet struct {
+		applicant int64
+		subject   string
+	}
+	var all []wallet
+	for rows.Next() {
+		var w wallet
+		if err := rows.Scan(&w.applicant, &w.subject); err != nil {
+			rows.Close()
+			return fmt.Errorf("db: backup: selfkey wallets: %w", err)
+		}
+		all = append(all, w)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("db: backup: selfkey wallets: %w", err)
+	}
+	for i, w := range all {
+		dk, err := dataKey(w.applicant)
+		if errors.Is(err, ErrKeyDestroyed) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		n := int64(i + 1)
+		placeholder := fmt.Sprintf("sealed:%d", n)
+		if _, err := ins.ExecContext(ctx, w.applicant, "selfkey_subject", n, dk.Seal([]byte(w.subject))); err != nil {
+			return fmt.Errorf("db: backup: selfkey wallets: %w", err)
+		}
+		for _, q := range []string{"UPDATE selfkey_wallets SET subject = ? WHERE subject = ?", "UPDATE selfkey_files SET subject = ? WHERE subject = ?"} {
+			if q == "UPDATE selfkey_files SET subject = ? WHERE subject = ?" && !sch.has("selfkey_files") {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, q, placeholder, w.subject); err != nil {
+				return fmt.Errorf("db: backup: selfkey wallets: %w", err)
+			}
+		}
+		rep.Sealed++
 	}
 	return nil
 }
@@ -469,6 +531,11 @@ func (d *DB) restoreSnapshot(ctx context.Context, keysPath string, old []byte) (
 		return rep, fmt.Errorf("db: restore: %w", err)
 	}
 	defer tx.Rollback()
+	// Sealed primary keys (SelfKey wallet subjects) come back before the
+	// rows that name them: check foreign keys at commit.
+	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
+		return rep, fmt.Errorf("db: restore: %w", err)
+	}
 	var marker int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM settings WHERE key = ?", snapshotMarker).Scan(&marker); err != nil || marker == 0 {
 		return rep, fmt.Errorf("db: restore: not a snapshot made by kycdesk backup: %w", ErrInvalid)
@@ -601,7 +668,7 @@ func (d *DB) unsealSnapshot(ctx context.Context, tx *sql.Tx, rep *RestoreReport)
 		if err != nil {
 			return fmt.Errorf("db: restore: applicant %d %s: %w", s.applicant, s.kind, err)
 		}
-		q, ok := sealedKinds[s.kind]
+		qs, ok := sealedKinds[s.kind]
 		if !ok {
 			return fmt.Errorf("db: restore: unknown sealed kind %q: %w", s.kind, ErrInvalid)
 		}
@@ -609,8 +676,10 @@ func (d *DB) unsealSnapshot(ctx context.Context, tx *sql.Tx, rep *RestoreReport)
 		if s.kind == "inbox_body" {
 			v = pt
 		}
-		if _, err := tx.ExecContext(ctx, q, v, s.row); err != nil {
-			return fmt.Errorf("db: restore: applicant %d %s: %w", s.applicant, s.kind, err)
+		for _, q := range qs {
+			if _, err := tx.ExecContext(ctx, q, v, s.row); err != nil {
+				return fmt.Errorf("db: restore: applicant %d %s: %w", s.applicant, s.kind, err)
+			}
 		}
 		rep.Unsealed++
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +137,19 @@ func TestBackupBeforeAnArchiveForgetsTheArchived(t *testing.T) {
 		if _, err := d.AddNote(ctx, people[i].ID, staff.ID, "called "+c.Name+" about "+c.DocNumber, AuditEntry{Actor: staff.Email}); err != nil {
 			t.Fatal(err)
 		}
+		// A SelfKey wallet's subject identifies the person too (when the
+		// SelfKey tables exist).
+		if hasTable(t, d, "selfkey_wallets") {
+			subject := "did:eth:0x" + strings.Repeat("c", 30) + c.DocNumber
+			canaries[i].Wallet = subject
+			if _, err := d.write.ExecContext(ctx, `INSERT INTO selfkey_wallets(subject, applicant_id, first_seen_at, last_seen_at) VALUES (?, ?, 0, 0)`, subject, people[i].ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.write.ExecContext(ctx, `INSERT INTO selfkey_files(file_id, subject, applicant_id, content_type, size, data_ct, created_at, expires_at)
+				VALUES (?, ?, ?, 'image/png', 1, zeroblob(40), 0, 0)`, fmt.Sprintf("file-%016d", i), subject, people[i].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	keys := filepath.Join(dir, "kycdesk-keys.db")
 	pre := filepath.Join(dir, "before.db")
@@ -143,7 +157,11 @@ func TestBackupBeforeAnArchiveForgetsTheArchived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Applicants != 6 || rep.Keys != 6 || rep.Sealed != 6*5 { // name, email, Core ID link, transfer ref, note
+	sealed := 5 // name, email, Core ID link, transfer ref, note
+	if canaries[0].Wallet != "" {
+		sealed++ // the SelfKey wallet subject
+	}
+	if rep.Applicants != 6 || rep.Keys != 6 || rep.Sealed != 6*sealed {
 		t.Errorf("backup report = %+v", rep)
 	}
 	archived := []int64{people[0].ID, people[1].ID, people[2].ID}
@@ -175,7 +193,7 @@ func TestBackupBeforeAnArchiveForgetsTheArchived(t *testing.T) {
 	held := heldKeys(t, d, kekRaw, keys)
 	for i, a := range people {
 		cts := ciphertexts(t, pre, a.ID)
-		if len(cts) != 3+1+1+5 { // 3 attributes, 1 pepper, 1 document, 5 sealed fields
+		if len(cts) != 3+1+1+sealed { // 3 attributes, 1 pepper, 1 document, the sealed fields
 			t.Fatalf("applicant %d: %d ciphertexts in the old snapshot", i, len(cts))
 		}
 		n := opens(t, cts, a.ID, held)
@@ -233,6 +251,13 @@ func TestBackupBeforeAnArchiveForgetsTheArchived(t *testing.T) {
 				}
 				if notes, _ := r.Notes(ctx, a.ID, 10); len(notes) != 1 || !strings.Contains(notes[0].Body, c.Name) {
 					t.Errorf("applicant %d notes after restore = %+v", i, notes)
+				}
+				if c.Wallet != "" {
+					var n int
+					r.read.QueryRowContext(ctx, "SELECT count(*) FROM selfkey_wallets w JOIN selfkey_files f ON f.subject = w.subject WHERE w.subject = ? AND w.applicant_id = ?", c.Wallet, a.ID).Scan(&n)
+					if n != 1 {
+						t.Errorf("applicant %d wallet and file not restored", i)
+					}
 				}
 			}
 			if _, brk, err := r.VerifyAudit(ctx); brk != nil || err != nil {
@@ -341,4 +366,13 @@ func TestKeyRotationIsResumableAndIdempotent(t *testing.T) {
 	if err != nil || rr.Rewrapped != 1200 || rr.Applicants != 1200 {
 		t.Fatalf("restore with the old key = %+v, %v", rr, err)
 	}
+}
+
+func hasTable(t *testing.T, d *DB, name string) bool {
+	t.Helper()
+	var n int
+	if err := d.read.QueryRow("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
 }
