@@ -47,6 +47,7 @@ type options struct {
 	query       string
 	dbPath      string
 	cpuProfile  string
+	archive     int // applicants for the archive throughput (cmd/bench/archive.go)
 }
 
 func main() {
@@ -63,6 +64,7 @@ func main() {
 	flag.StringVar(&o.query, "q", "Schmidt", "the search term (a family name every ~60th applicant has)")
 	flag.StringVar(&o.dbPath, "db", "", "database file to use; seeded only when it has no applicants (default: a temporary one, removed at exit)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each scenario to <this>-<scenario>.pprof")
+	flag.IntVar(&o.archive, "archive-applicants", 100_000, "applicants to seed with personal data and bulk-archive (0: skip)")
 	flag.Parse()
 	if err := bench(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -168,7 +170,7 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	report(out, scenarios)
-	return nil
+	return benchArchive(ctx, o.archive, out)
 }
 
 // seed fills an empty database through db.Seed and reports the rate.
