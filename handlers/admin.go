@@ -26,6 +26,7 @@ var AdminLinks = []struct {
 	{admin.Link{Href: "/admin/sso", Label: "SSO", Description: "SAML sign-in: our metadata, the identity provider, and the rules that map its groups to roles."}, authz.ManageSystem},
 	{admin.Link{Href: "/admin/providers", Label: "Providers", Description: "Mode, credentials present, and the URLs to register with each provider."}, authz.ManageSystem},
 	{admin.Link{Href: "/admin/inbox", Label: "Inbox", Description: "Every inbound webhook and callback: what arrived, what failed and why; replay."}, authz.ManageSystem},
+	{admin.Link{Href: "/admin/blockpass", Label: "Blockpass", Description: "Sync KYC Connect candidates now and see the runs; import encrypted profile exports."}, authz.ManageSystem},
 	{admin.Link{Href: "/admin/templates", Label: "SelfKey templates", Description: "Which identity attributes a SelfKey wallet submits with an application, and which are required."}, authz.ManageSystem},
 }
 

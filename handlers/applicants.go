@@ -211,6 +211,9 @@ func (h *applicantsHandler) show(c echo.Context) error {
 	if st.Can(authz.StartVerification) {
 		v.SelfKeySim = h.selfKey.applicantSimURL(a, links)
 	}
+	if v.Blockpass, err = h.blockpass.panel(c, a, links, v.Certificates, v.Attributes, v.Documents, v.PIINotice == ""); err != nil {
+		return err
+	}
 	v.Page = h.page(c, applicantTitle(a), "applicants")
 	return web.Render(c, http.StatusOK, applicants.Show(v))
 }

@@ -64,6 +64,7 @@ type Handlers struct {
 	endUser       *endUserHandler
 	verifications *verificationsHandler
 	admin         *adminHandler
+	blockpass     *blockpassHandler
 	samlSP        *samlHandler
 	users         *usersHandler
 	ssoAdmin      *ssoHandler
@@ -97,6 +98,7 @@ func New(d Deps) *Handlers {
 	h.endUser = &endUserHandler{h}
 	h.verifications = &verificationsHandler{h}
 	h.admin = &adminHandler{h}
+	h.blockpass = &blockpassHandler{h}
 	h.samlSP = &samlHandler{h}
 	h.users = &usersHandler{h}
 	h.ssoAdmin = &ssoHandler{h}

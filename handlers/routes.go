@@ -100,6 +100,14 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodGet, "/admin/inbox", h.admin.inbox, web.Requires(authz.ManageSystem)},
 		{http.MethodPost, "/admin/inbox/:id/replay", h.admin.replay, web.Requires(authz.ManageSystem)},
 
+		// Blockpass KYC Connect: the sync (requested here, run by the Blockpass
+		// job, its progress polled) and the import of encrypted profile exports.
+		{http.MethodGet, "/admin/blockpass", h.blockpass.show, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/blockpass/sync", h.blockpass.requestSync, web.Requires(authz.ManageSystem)},
+		{http.MethodGet, "/admin/blockpass/sync/progress", h.blockpass.progress, web.Requires(authz.ManageSystem)},
+		{http.MethodGet, "/admin/blockpass/import", h.blockpass.importForm, web.Requires(authz.ManageSystem)},
+		{http.MethodPost, "/admin/blockpass/import", h.blockpass.importExport, web.Requires(authz.ManageSystem)},
+
 		// Archive and retention: archive one applicant or a page of ticked
 		// rows, legal holds, deletion receipts, the retention policy.
 		{http.MethodPost, "/applicants/archive", h.archive.bulk, web.Requires(authz.Archive)},

@@ -19,6 +19,7 @@ type testSims struct {
 	mounts   map[string]http.Handler
 	corepass *corepasssim.Server
 	cpClient *corepass.Client
+	bp       *blockpassSim
 	vi       *vyIDfySims // VerifyYou and IDfy
 	selfKey  *selfKeyTestSim
 }
@@ -44,5 +45,7 @@ func newTestSims(t *testing.T, base string, now func() time.Time, opts testOptio
 	s.registry = providers.NewRegistry(append(s.registry.All(), s.vi.adapters...)...)
 	s.selfKey = newSelfKeyTestSim(t, base, now, s.mounts, opts.SelfKeyOrigins)
 	s.registry = providers.NewRegistry(append(s.registry.All(), s.selfKey.adapter())...)
+	s.bp = newBlockpassSim(t, base, now, s.inbound, s.mounts)
+	s.registry = providers.NewRegistry(append(s.registry.All(), s.bp.adapter)...)
 	return s
 }

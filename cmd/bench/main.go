@@ -47,6 +47,7 @@ type options struct {
 	query       string
 	dbPath      string
 	cpuProfile  string
+	blockpass   int // candidates of the Blockpass sync scenario (cmd/bench/blockpass.go)
 	archive     int // applicants for the archive throughput (cmd/bench/archive.go)
 }
 
@@ -64,6 +65,7 @@ func main() {
 	flag.StringVar(&o.query, "q", "Schmidt", "the search term (a family name every ~60th applicant has)")
 	flag.StringVar(&o.dbPath, "db", "", "database file to use; seeded only when it has no applicants (default: a temporary one, removed at exit)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each scenario to <this>-<scenario>.pprof")
+	flag.IntVar(&o.blockpass, "blockpass-candidates", 100_000, "Blockpass candidates to sync from the simulator (0: skip)")
 	flag.IntVar(&o.archive, "archive-applicants", 100_000, "applicants to seed with personal data and bulk-archive (0: skip)")
 	flag.Parse()
 	if err := bench(ctx, o, os.Stdout); err != nil {
@@ -170,6 +172,9 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	report(out, scenarios)
+	if err := benchBlockpass(ctx, o.blockpass, out); err != nil {
+		return err
+	}
 	return benchArchive(ctx, o.archive, out)
 }
 

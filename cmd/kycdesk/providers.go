@@ -84,7 +84,8 @@ func buildProviders(getenv func(string) string, cfg config, now func() time.Time
 	}
 
 	// Blockpass KYC Connect.
-	bp, err := blockpass.LoadConfig(getenv)
+	bpGetenv, bpSandbox := blockpassSandboxEnv(getenv, cfg.Sandbox)
+	bp, err := blockpass.LoadConfig(bpGetenv)
 	if err != nil {
 		return nil, err
 	}
@@ -100,10 +101,15 @@ func buildProviders(getenv func(string) string, cfg config, now func() time.Time
 		if bp.ClientID == "" {
 			bp.ClientID = "kycdesk_sandbox"
 		}
-		sim := blockpasssim.New(blockpasssim.Config{
+		simCfg := blockpasssim.Config{
 			PublicURL: sandboxURL(providers.Blockpass), ClientID: bp.ClientID, APIKey: bp.APIKey,
 			WebhookURL: base + "/webhooks/blockpass", WebhookSecret: bp.WebhookSecret, HTTPClient: simClient, Now: now,
-		})
+		}
+		if err := bpSandbox.apply(&bp, &simCfg); err != nil {
+			return nil, err
+		}
+		sim := blockpasssim.New(simCfg)
+		sim.Seed(sandboxBlockpassCandidates)
 		w.sims["/sandbox/blockpass"] = sim
 		bp.URL, bp.ConnectPattern = sandboxURL(providers.Blockpass), sim.ConnectPattern()
 	}

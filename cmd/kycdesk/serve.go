@@ -78,6 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopJobs()
 	go fl.Run(jobs, 30*time.Second)
 	go fl.RunReconcile(jobs, 5*time.Minute)
+	go fl.RunBlockpassSync(jobs, flow.BlockpassSyncOptionsFromEnv(getenv, logger))
 	go fl.RunVerifyYouPoll(jobs, getenv(flow.EnvVerifyYouPollInterval))
 	defer startRetention(jobs, d, logger, retentionInterval(getenv, logger))()
 

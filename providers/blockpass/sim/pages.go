@@ -59,7 +59,9 @@ const pagesHTML = `{{define "connect"}}<!doctype html>
 <table><tr><th>refId</th><th>recordId</th><th>status</th><th>submits</th><th>archived</th><th>actions</th></tr>
 {{range .Created}}<tr data-testid="candidate"><td><a href="connect/{{.RefID}}">{{.RefID}}</a></td><td><code>{{.RecordID}}</code></td><td>{{.Status}}</td><td>{{.SubmitCount}}</td><td>{{.Archived}}</td><td>
 {{$id := .RecordID}}{{range $.Actions}}<form class="inline" method="post" action="operator"><input type="hidden" name="recordId" value="{{$id}}"><input type="hidden" name="action" value="{{.}}"><button>{{.}}</button></form> {{end}}
+{{if $.Exports}}<br>Encrypted export: <a href="export/{{$id}}/profile.bin" data-testid="export-bin">profile.bin</a> <a href="export/{{$id}}/meta.json" data-testid="export-meta">meta.json</a>{{end}}
 </td></tr>{{else}}<tr><td colspan="6" class="muted">None yet: open a KYC Connect link from KYC Desk.</td></tr>{{end}}</table>
+{{if .Exports}}<p class="muted">Any candidate's encrypted profile export (sealed to the configured export key): <code>export/{recordId}/profile.bin</code> and <code>export/{recordId}/meta.json</code>{{with .FirstSeeded}}, e.g. <a href="export/{{.}}/profile.bin">profile.bin</a> and <a href="export/{{.}}/meta.json">meta.json</a> of {{.}}{{end}}.</p>{{end}}
 <h2>Recent webhooks</h2>
 <table><tr><th>event</th><th>delivery</th><th>recordId</th><th>HTTP</th><th>error</th></tr>
 {{range .Deliveries}}<tr><td>{{.Event}}{{if .Ping}} (ping){{end}}</td><td><code>{{.GUID}}</code></td><td><code>{{.RecordID}}</code></td><td>{{.StatusCode}}</td><td>{{.Err}}</td></tr>{{end}}</table>
@@ -87,7 +89,13 @@ func (s *Server) consolePage(w http.ResponseWriter, _ *http.Request) {
 		Actions     []string
 		Created     []Candidate
 		Deliveries  []Delivery
-	}{CSS: template.CSS(pageCSS), ClientID: s.cfg.ClientID, Seeded: s.seeded, APICalls: s.apiCalls, RateLimited: s.rateLimited, Actions: consoleActions()}
+		Exports     bool
+		FirstSeeded string
+	}{CSS: template.CSS(pageCSS), ClientID: s.cfg.ClientID, Seeded: s.seeded, APICalls: s.apiCalls, RateLimited: s.rateLimited, Actions: consoleActions(),
+		Exports: s.cfg.ExportPublicKey != nil}
+	if s.seeded > 1 {
+		data.FirstSeeded = SeedRecordID(1)
+	}
 	for i := len(s.created) - 1; i >= 0 && len(data.Created) < 50; i-- {
 		data.Created = append(data.Created, s.created[i].view(now))
 	}

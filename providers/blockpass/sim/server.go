@@ -84,6 +84,9 @@ type Config struct {
 	ResponseEncryptionKey    *rsa.PrivateKey
 	// Rand supplies response IVs (crypto/rand).
 	Rand io.Reader
+	// ExportPublicKey is the customer's RSA public key the dashboard seals
+	// encrypted profile exports to (see Export); nil offers no exports.
+	ExportPublicKey *rsa.PublicKey
 }
 
 // Server is the simulator; it implements http.Handler.
@@ -104,6 +107,7 @@ type Server struct {
 	rateLimited   bool
 	rateLimitNext int
 	deliveries    []Delivery
+	exports       map[string]exportFiles // by recordId, see exportDownload
 }
 
 // New returns a simulator with no candidates (see Seed and Submit).
@@ -137,6 +141,7 @@ func New(cfg Config) *Server {
 		seedState:  map[int]*record{},
 		byRecordID: map[string]*record{},
 		byRefID:    map[string]*record{},
+		exports:    map[string]exportFiles{},
 	}
 	s.routes()
 	return s
@@ -156,6 +161,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /_sim/blockpass/settings", s.settingsAction)
 	s.mux.HandleFunc("GET /_sim/blockpass/connect/{refId}", s.connectPage)
 	s.mux.HandleFunc("POST /_sim/blockpass/connect/{refId}", s.connectSubmit)
+	s.mux.HandleFunc("GET /_sim/blockpass/export/{recordId}/{file}", s.exportDownload)
 }
 
 // ClientID is the simulated service's client id.
