@@ -27,6 +27,7 @@ var AdminLinks = []struct {
 	{admin.Link{Href: "/admin/providers", Label: "Providers", Description: "Mode, credentials present, and the URLs to register with each provider."}, authz.ManageSystem},
 	{admin.Link{Href: "/admin/inbox", Label: "Inbox", Description: "Every inbound webhook and callback: what arrived, what failed and why; replay."}, authz.ManageSystem},
 	{admin.Link{Href: "/admin/blockpass", Label: "Blockpass", Description: "Sync KYC Connect candidates now and see the runs; import encrypted profile exports."}, authz.ManageSystem},
+	{admin.Link{Href: "/admin/retention", Label: "Retention", Description: "How long personal data is kept per provider and outcome before it is archived; legal holds stop it."}, authz.ManageSystem},
 	{admin.Link{Href: "/admin/templates", Label: "SelfKey templates", Description: "Which identity attributes a SelfKey wallet submits with an application, and which are required."}, authz.ManageSystem},
 }
 

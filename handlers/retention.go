@@ -58,7 +58,7 @@ func (h *retentionHandler) render(c echo.Context, code int, days, errs map[strin
 	} else if ok {
 		v.Interval = "only when started by hand (the schedule is off)"
 	}
-	v.Page = h.page(c, "Retention policy", "retention")
+	v.Page = h.page(c, "Retention policy", "admin")
 	return web.Render(c, code, archive.Retention(v))
 }
 

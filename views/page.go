@@ -50,7 +50,6 @@ var Navigation = []NavItem{
 	{Key: "verifications", Href: "/verifications/new", Label: "Start verification", Cap: authz.StartVerification},
 	{Key: "audit", Href: "/audit", Label: "Audit log", Cap: authz.ViewAudit},
 	{Key: "admin", Href: "/admin", Label: "Admin", Cap: authz.ManageSystem},
-	{Key: "retention", Href: "/admin/retention", Label: "Retention", Cap: authz.ManageSystem},
 }
 
 // NavItems are the navigation entries this page's viewer may use.
