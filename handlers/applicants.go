@@ -214,6 +214,7 @@ func (h *applicantsHandler) show(c echo.Context) error {
 	if v.Blockpass, err = h.blockpass.panel(c, a, links, v.Certificates, v.Attributes, v.Documents, v.PIINotice == ""); err != nil {
 		return err
 	}
+	v.CanStart = st.Can(authz.StartVerification)
 	v.Page = h.page(c, applicantTitle(a), "applicants")
 	return web.Render(c, http.StatusOK, applicants.Show(v))
 }
