@@ -152,6 +152,11 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 	if err := checkPages(ctx, app.url, cookie, scenarios[1:], out); err != nil {
 		return err
 	}
+	reviews := reviewScenarios(app.url, cookie) // cmd/bench/reviews.go
+	if err := checkReviewPages(ctx, app.url, reviews, out); err != nil {
+		return err
+	}
+	scenarios = append(scenarios, reviews...)
 
 	client := newLoadClient(o.concurrency)
 	for _, s := range scenarios {
@@ -172,6 +177,7 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	report(out, scenarios)
+	reportReviews(out, scenarios[0].result.perSecond(), reviews)
 	if err := benchBlockpass(ctx, o.blockpass, out); err != nil {
 		return err
 	}
