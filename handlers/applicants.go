@@ -26,11 +26,6 @@ const pageSize = 50
 // payload.
 const maxQueryLen = 1024
 
-// home sends staff to their starting page.
-func (h *applicantsHandler) home(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/applicants")
-}
-
 // parseListQuery validates the list's query string. Unknown values are an
 // error the page explains; nothing is guessed.
 func parseListQuery(q url.Values, rawLen int) (applicants.Filter, db.Cursor, error) {
