@@ -110,7 +110,7 @@ func reindexApplicant(ctx context.Context, tx *sql.Tx, id int64) error {
 	if archived.Valid {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO applicant_search(rowid, name, email, refs) VALUES (?, ?, ?, ?)", id, name, email, refs); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO applicant_search(rowid, name, email, refs) VALUES (?, ?, ?, ?)", id, name, searchEmail(email), refs); err != nil {
 		return fmt.Errorf("db: reindex applicant: %w", err)
 	}
 	return nil
@@ -297,7 +297,14 @@ func ftsQuery(s string) string {
 		if len(terms) == 8 {
 			break
 		}
+		// Emails are indexed with letters and digits apart (searchEmail):
+		// "schmidt96" also matches as the word "schmidt" then "96…".
+		if letters, digits, ok := splitLettersDigits(w); ok {
+			terms = append(terms, `("`+w+`"* OR ("`+letters+`" "`+digits+`"*))`)
+			continue
+		}
 		terms = append(terms, `"`+w+`"*`)
 	}
-	return strings.Join(terms, " ")
+	// Explicit ANDs: FTS5 does not take an implicit AND after a group.
+	return strings.Join(terms, " AND ")
 }

@@ -168,8 +168,9 @@ func TestListApplicantsKeysetAndFilters(t *testing.T) {
 func TestFTSQueryIsSafe(t *testing.T) {
 	for in, want := range map[string]string{
 		`erika`:               `"erika"*`,
-		`"; DROP TABLE x; --`: `"drop"* "table"* "x"* "--"*`,
-		`NEAR(a b) OR c*`:     `"near"* "a"* "b"* "or"* "c"*`,
+		`"; DROP TABLE x; --`: `"drop"* AND "table"* AND "x"* AND "--"*`,
+		`NEAR(a b) OR c*`:     `"near"* AND "a"* AND "b"* AND "or"* AND "c"*`,
+		`schmidt96 Lukas`:     `("schmidt96"* OR ("schmidt" "96"*)) AND "lukas"*`,
 		`KD-7K2M`:             `"kd-7k2m"*`,
 		``:                    ``,
 	} {
@@ -215,5 +216,23 @@ func TestSessionsTimeOutAndEnd(t *testing.T) {
 	d.DeleteSession(ctx, id3)
 	if _, err := d.SessionUser(ctx, id3, lim); err == nil {
 		t.Fatal("deleted session still valid")
+	}
+}
+
+func TestSearchFindsEmailsWithDigits(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	a, err := d.CreateApplicant(ctx, NewApplicant{Name: "Lukas Schmidt", Email: "lukas.schmidt96@example.com"}, AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"lukas.schmidt96@example.com", "schmidt96", "schmidt", "schm", "lukas schmidt", "schmidt9"} {
+		page, err := d.ListApplicants(ctx, ApplicantFilter{Query: q})
+		if err != nil || len(page.Rows) != 1 || page.Rows[0].ID != a.ID {
+			t.Errorf("search %q: %d rows, %v", q, len(page.Rows), err)
+		}
+	}
+	if page, _ := d.ListApplicants(ctx, ApplicantFilter{Query: "schmidt97"}); len(page.Rows) != 0 {
+		t.Error("search schmidt97 found schmidt96")
 	}
 }

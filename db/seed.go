@@ -94,13 +94,24 @@ type seedApplicant struct {
 // providers and all their statuses, each with a verification and its
 // timeline, in large batches (one transaction per batch) so a million rows
 // take seconds, not minutes.
-func (d *DB) Seed(ctx context.Context, opt SeedOptions) error {
+func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 	if d.kek == nil && opt.WithPII {
 		return fmt.Errorf("db: seed: no data key configured")
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))
 	now := d.now()
-	const batch = 5000
+	if opt.N >= bulkSeed {
+		restore, err := d.dropSeedIndexes(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if rerr := restore(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
+	const batch = 10000
 	for done := 0; done < opt.N; {
 		n := min(batch, opt.N-done)
 		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.seedBatch(ctx, tx, rng, now, done, n, opt.WithPII) }); err != nil {
@@ -114,46 +125,78 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) error {
 	return nil
 }
 
+// bulkSeed is the size from which Seed drops the secondary indexes of the
+// tables it fills and builds them again at the end: one sort per index is
+// far cheaper than a million random B-tree inserts into each.
+const bulkSeed = 100_000
+
+// seededTables are the tables whose secondary indexes a bulk seed rebuilds.
+var seededTables = []string{"applicants", "provider_links", "verifications", "verification_events"}
+
+// dropSeedIndexes drops the named secondary indexes of the seeded tables
+// and returns the function that creates them again. Unique constraints'
+// automatic indexes stay: they are part of the tables.
+func (d *DB) dropSeedIndexes(ctx context.Context) (func() error, error) {
+	var defs []string
+	for _, table := range seededTables {
+		rows, err := d.write.QueryContext(ctx, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", table)
+		if err != nil {
+			return nil, fmt.Errorf("db: seed: list indexes: %w", err)
+		}
+		var names []string
+		for rows.Next() {
+			var name, def string
+			if err := rows.Scan(&name, &def); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("db: seed: list indexes: %w", err)
+			}
+			names, defs = append(names, name), append(defs, def)
+		}
+		rows.Close()
+		for _, name := range names {
+			if _, err := d.write.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
+				return nil, fmt.Errorf("db: seed: drop index %s: %w", name, err)
+			}
+		}
+	}
+	return func() error {
+		for _, def := range defs {
+			if _, err := d.write.ExecContext(context.WithoutCancel(ctx), def); err != nil {
+				return fmt.Errorf("db: seed: rebuild index: %w", err)
+			}
+		}
+		return nil
+	}, nil
+}
+
 func (d *DB) seedBatch(ctx context.Context, tx *sql.Tx, rng *rand.Rand, now time.Time, offset, n int, withPII bool) error {
-	prep := func(q string) (*sql.Stmt, error) { return tx.PrepareContext(ctx, q) }
-	insA, err := prep(`INSERT INTO applicants(ref, display_name, email, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
+	// Ids are assigned here (the one write connection holds the
+	// transaction), so every table of the batch goes in as multi-row
+	// INSERTs: per-statement overhead, and the search index's flush at
+	// every statement, dominated one-row-at-a-time seeding.
+	var baseA, baseV int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(max(id), 0) FROM applicants").Scan(&baseA); err != nil {
 		return fmt.Errorf("db: seed: %w", err)
 	}
-	insS, _ := prep(`INSERT INTO applicant_search(rowid, name, email, refs) VALUES (?, ?, ?, ?)`)
-	insL, _ := prep(`INSERT INTO provider_links(applicant_id, provider, reference, external_id, status, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
-	insV, _ := prep(`INSERT INTO verifications(applicant_id, provider, reference, status, provider_status, token, token_expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	insE, _ := prep(`INSERT INTO verification_events(applicant_id, verification_id, provider, source, status, provider_status, at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	insK, _ := prep(`INSERT INTO data_keys(applicant_id, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?)`)
-	for _, s := range []*sql.Stmt{insA, insS, insL, insV, insE, insK} {
-		if s == nil {
-			return fmt.Errorf("db: seed: prepare failed")
-		}
-		defer s.Close()
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(max(id), 0) FROM verifications").Scan(&baseV); err != nil {
+		return fmt.Errorf("db: seed: %w", err)
 	}
 	sources := map[string]string{"blockpass": "webhook", "corepass": "callback", "verifyyou": "webhook", "selfkey": "callback", "idfy": "poll"}
+	var apps, keys, links, vers, events, search [][]any
+	var pii []struct {
+		id    int64
+		attrs []AttributeInput
+	}
 	for i := 0; i < n; i++ {
 		a := makeSeedApplicant(rng, now, offset+i)
-		res, err := insA.ExecContext(ctx, a.ref, a.name, a.email, a.hist.status, a.created, a.updated)
-		if err != nil {
-			return fmt.Errorf("db: seed applicant: %w", err)
-		}
-		id, _ := res.LastInsertId()
+		id, vid := baseA+int64(i)+1, baseV+int64(i)+1
 		reference := strings.ToLower(a.provider[:2]) + "-" + a.ref[3:]
 		extID := seedExternalID(rng, a.provider)
-		if _, err := insS.ExecContext(ctx, id, a.name, a.email, a.ref+" "+reference+" "+extID); err != nil {
-			return fmt.Errorf("db: seed search: %w", err)
-		}
-		if _, err := insL.ExecContext(ctx, id, a.provider, reference, extID, a.hist.status, a.updated); err != nil {
-			return fmt.Errorf("db: seed link: %w", err)
-		}
+		apps = append(apps, []any{id, a.ref, a.name, a.email, a.hist.status, a.created, a.updated})
+		search = append(search, []any{id, a.name, searchEmail(a.email), a.ref + " " + reference + " " + extID})
+		links = append(links, []any{id, a.provider, reference, extID, a.hist.status, a.updated})
 		current := a.hist.path[len(a.hist.path)-1]
-		res, err = insV.ExecContext(ctx, id, a.provider, reference, a.hist.status, current, NewToken(), a.created+7*24*3600*1000, a.created, a.updated)
-		if err != nil {
-			return fmt.Errorf("db: seed verification: %w", err)
-		}
-		vid, _ := res.LastInsertId()
+		vers = append(vers, []any{vid, id, a.provider, reference, a.hist.status, current, NewToken(), a.created + 7*24*3600*1000, a.created, a.updated})
 		step := (a.updated - a.created) / int64(len(a.hist.path))
 		for j, ps := range a.hist.path {
 			status := ""
@@ -164,30 +207,91 @@ func (d *DB) seedBatch(ctx context.Context, tx *sql.Tx, rng *rand.Rand, now time
 			if j == 0 {
 				src = "staff"
 			}
-			if _, err := insE.ExecContext(ctx, id, vid, a.provider, src, status, ps, a.created+int64(j)*step); err != nil {
-				return fmt.Errorf("db: seed event: %w", err)
-			}
+			events = append(events, []any{id, vid, a.provider, src, status, ps, a.created + int64(j)*step})
 		}
 		if d.kek != nil {
 			wrapped, err := d.kek.Wrap(id, newDataKeyBytes())
 			if err != nil {
 				return err
 			}
-			if _, err := insK.ExecContext(ctx, id, d.kek.ID(), wrapped, a.created); err != nil {
-				return fmt.Errorf("db: seed data key: %w", err)
-			}
+			keys = append(keys, []any{id, d.kek.ID(), wrapped, a.created})
 		}
 		if withPII {
 			dob := time.Date(1950+rng.IntN(55), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02")
-			attrs := []AttributeInput{
+			pii = append(pii, struct {
+				id    int64
+				attrs []AttributeInput
+			}{id, []AttributeInput{
 				{Provider: a.provider, Meaning: "full_name", Name: "full_name", Value: a.name},
 				{Provider: a.provider, Meaning: "email", Name: "email", Value: a.email},
 				{Provider: a.provider, Meaning: "date_of_birth", Name: "date_of_birth", Value: dob},
 				{Provider: a.provider, Meaning: "document_number", Name: "document_number", Value: fmt.Sprintf("P%08d", rng.IntN(1e8))},
+			}})
+		}
+	}
+	for _, ins := range []struct {
+		table string
+		cols  string
+		rows  [][]any
+	}{
+		{"applicants", "id, ref, display_name, email, status, created_at, updated_at", apps},
+		{"data_keys", "applicant_id, kek_id, wrapped, created_at", keys},
+		{"provider_links", "applicant_id, provider, reference, external_id, status, updated_at", links},
+		{"verifications", "id, applicant_id, provider, reference, status, provider_status, token, token_expires_at, created_at, updated_at", vers},
+		{"verification_events", "applicant_id, verification_id, provider, source, status, provider_status, at", events},
+		{"applicant_search", "rowid, name, email, refs", search},
+	} {
+		if err := insertRows(ctx, tx, ins.table, ins.cols, ins.rows); err != nil {
+			return err
+		}
+	}
+	for _, p := range pii {
+		if err := d.putPII(ctx, tx, p.id, p.attrs, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertRows inserts rows with multi-row INSERT statements of up to
+// rowsPerInsert rows each, preparing the full-size statement once.
+func insertRows(ctx context.Context, tx *sql.Tx, table, cols string, rows [][]any) error {
+	const rowsPerInsert = 500
+	if len(rows) == 0 {
+		return nil
+	}
+	width := len(rows[0])
+	stmtFor := func(n int) string {
+		ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+		return "INSERT INTO " + table + "(" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(ph+", ", n), ", ")
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, rowsPerInsert*width)
+	for len(rows) > 0 {
+		chunk := rows[:min(rowsPerInsert, len(rows))]
+		rows = rows[len(chunk):]
+		args = args[:0]
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		var err error
+		if len(chunk) == rowsPerInsert {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, stmtFor(rowsPerInsert)); err != nil {
+					return fmt.Errorf("db: seed %s: %w", table, err)
+				}
 			}
-			if err := d.putPII(ctx, tx, id, attrs, nil); err != nil {
-				return err
-			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, stmtFor(len(chunk)), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("db: seed %s: %w", table, err)
 		}
 	}
 	return nil
