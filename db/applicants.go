@@ -282,6 +282,12 @@ func (d *DB) ListApplicants(ctx context.Context, f ApplicantFilter) (ApplicantPa
 	return page, nil
 }
 
+// prefixTerm is a prefix query for w. Prefixes of up to 8 characters
+// are single terms of the search index (migration 009) and are read newest
+// first without materialising every match; a longer word is rare enough
+// among names and emails that its matches are few.
+func prefixTerm(w string) string { return `"` + w + `"*` }
+
 // ftsQuery turns what a user typed into a safe FTS5 query: each word (letters,
 // digits, '-' and '_') becomes a quoted prefix term, all terms required.
 // Operators and quotes a user types are never passed through.
@@ -300,10 +306,10 @@ func ftsQuery(s string) string {
 		// Emails are indexed with letters and digits apart (searchEmail):
 		// "schmidt96" also matches as the word "schmidt" then "96…".
 		if letters, digits, ok := splitLettersDigits(w); ok {
-			terms = append(terms, `("`+w+`"* OR ("`+letters+`" "`+digits+`"*))`)
+			terms = append(terms, `(`+prefixTerm(w)+` OR ("`+letters+`" `+prefixTerm(digits)+`))`)
 			continue
 		}
-		terms = append(terms, `"`+w+`"*`)
+		terms = append(terms, prefixTerm(w))
 	}
 	// Explicit ANDs: FTS5 does not take an implicit AND after a group.
 	return strings.Join(terms, " AND ")

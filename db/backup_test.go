@@ -57,7 +57,7 @@ func heldKeys(t *testing.T, d *DB, kekRaw []byte, keysPath string) map[int64][]b
 			out[id] = raw
 		}
 	}
-	add(d.read, "SELECT applicant_id, wrapped FROM data_keys")
+	add(d.read.DB, "SELECT applicant_id, wrapped FROM data_keys")
 	exp, err := openPlain(keysPath)
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ var (
 
 // DB is the KYC Desk store.
 type DB struct {
-	read  *sql.DB
+	read  *readPool
 	write *sql.DB
 	kek   *seal.KEK
 	now   func() time.Time
@@ -89,7 +89,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	n := max(4, runtime.NumCPU()*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	d := &DB{read: read, write: write, kek: opts.KEK, now: opts.Now, path: path}
+	d := &DB{read: newReadPool(read), write: write, kek: opts.KEK, now: opts.Now, path: path}
 	if d.now == nil {
 		d.now = time.Now
 	}

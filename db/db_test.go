@@ -235,4 +235,7 @@ func TestSearchFindsEmailsWithDigits(t *testing.T) {
 	if page, _ := d.ListApplicants(ctx, ApplicantFilter{Query: "schmidt97"}); len(page.Rows) != 0 {
 		t.Error("search schmidt97 found schmidt96")
 	}
+	if page, _ := d.ListApplicants(ctx, ApplicantFilter{Query: a.Ref}); len(page.Rows) != 1 {
+		t.Error("search by the full reference found nothing")
+	}
 }

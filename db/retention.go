@@ -360,7 +360,30 @@ func (d *DB) RetentionPlans(ctx context.Context, ids []int64) (map[int64]Retenti
 	if err != nil {
 		return nil, err
 	}
-	err = planApplicants(ctx, d.read, p, "a.id IN ("+idList(ids)+")", nil, func(pl RetentionPlan) error {
+	// The ids go in as one JSON parameter, so the statement text is the
+	// same for every page and its prepared form is reused.
+	list, _ := json.Marshal(ids)
+	if len(p) == 0 {
+		// No rule: nothing is ever due, and the plan needs no events or
+		// links (the list page asks for this on every load).
+		rows, err := d.read.QueryContext(ctx, `SELECT id, ref, legal_hold, archived_at IS NOT NULL, created_at
+			FROM applicants WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+		if err != nil {
+			return nil, fmt.Errorf("db: retention plans: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pl RetentionPlan
+			var created int64
+			if err := rows.Scan(&pl.ApplicantID, &pl.Ref, &pl.Held, &pl.Archived, &created); err != nil {
+				return nil, fmt.Errorf("db: retention plans: %w", err)
+			}
+			pl.LastEvent = fromMillis(created)
+			out[pl.ApplicantID] = pl
+		}
+		return out, rows.Err()
+	}
+	err = planApplicants(ctx, d.read, p, "a.id IN (SELECT value FROM json_each(?))", []any{string(list)}, func(pl RetentionPlan) error {
 		out[pl.ApplicantID] = pl
 		return nil
 	})

@@ -6,6 +6,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -241,11 +243,28 @@ func wantsHTML(c echo.Context) bool {
 	return true
 }
 
-// Render writes a templ component with status code.
+// renderBuffers are reused page buffers: templ writes in many small
+// pieces, and a page is sent in one write.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Render writes a templ component with status code. The page is rendered
+// whole before anything is sent, so a rendering error still becomes a clean
+// error page instead of half a page.
 func Render(c echo.Context, code int, comp templ.Component) error {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			renderBuffers.Put(buf)
+		}
+	}()
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(code)
-	return comp.Render(c.Request().Context(), c.Response())
+	_, err := c.Response().Write(buf.Bytes())
+	return err
 }
 
 // IsHTMX reports whether the request came from htmx (and not as a boosted

@@ -20,12 +20,25 @@ var statusClasses = map[string]string{
 	"withdrawn":    "bg-purple-50 text-purple-800 ring-purple-300",
 }
 
-func statusClass(s string) string {
-	if c, ok := statusClasses[s]; ok {
+// badgeBase is the shape every status badge shares.
+const badgeBase = "inline-block rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset "
+
+// badgeClass is the whole class string of a status badge, as one constant
+// string per status (the list renders 50 of them per page).
+func badgeClass(s string) string {
+	if c, ok := badgeClasses[s]; ok {
 		return c
 	}
-	return "bg-white text-slate-700 ring-slate-300"
+	return badgeBase + "bg-white text-slate-700 ring-slate-300"
 }
+
+var badgeClasses = func() map[string]string {
+	m := make(map[string]string, len(statusClasses))
+	for s, c := range statusClasses {
+		m[s] = badgeBase + c
+	}
+	return m
+}()
 
 // StatusLabel is a normalised status in words.
 func StatusLabel(s string) string {
