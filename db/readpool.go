@@ -39,6 +39,10 @@ func (p *readPool) stmt(ctx context.Context, query string) *sql.Stmt {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stmts == nil { // closed meanwhile
+		s.Close()
+		return nil
+	}
 	if prev := p.stmts[query]; prev != nil {
 		s.Close()
 		return prev

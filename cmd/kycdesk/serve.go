@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
@@ -74,12 +75,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 	fl := flow.New(flow.Service{DB: d, Registry: wired.registry, Inbound: wired.inbound, BaseURL: cfg.BaseURL, Logger: logger})
+	// Background jobs end, and are waited for, before the database closes
+	// (defers run last-in first-out: this one runs before d.Close).
 	jobs, stopJobs := context.WithCancel(ctx)
-	defer stopJobs()
-	go fl.Run(jobs, 30*time.Second)
-	go fl.RunReconcile(jobs, 5*time.Minute)
-	go fl.RunBlockpassSync(jobs, flow.BlockpassSyncOptionsFromEnv(getenv, logger))
-	go fl.RunVerifyYouPoll(jobs, getenv(flow.EnvVerifyYouPollInterval))
+	var jobsDone sync.WaitGroup
+	defer func() {
+		stopJobs()
+		jobsDone.Wait()
+	}()
+	for _, job := range []func(){
+		func() { fl.Run(jobs, 30*time.Second) },
+		func() { fl.RunReconcile(jobs, 5*time.Minute) },
+		func() { fl.RunBlockpassSync(jobs, flow.BlockpassSyncOptionsFromEnv(getenv, logger)) },
+		func() { fl.RunVerifyYouPoll(jobs, getenv(flow.EnvVerifyYouPollInterval)) },
+	} {
+		jobsDone.Add(1)
+		go func() {
+			defer jobsDone.Done()
+			job()
+		}()
+	}
 	defer startRetention(jobs, d, logger, retentionInterval(getenv, logger))()
 
 	sso, err := loadSAML(ctx, getenv, cfg, d, logger, time.Now)
