@@ -23,7 +23,7 @@ generate: node_modules/.installed
 	npx tailwindcss -c tailwind.config.js -i tailwind/input.css -o static/css/app.css --minify 2>/dev/null
 	cp node_modules/htmx.org/dist/htmx.min.js static/js/htmx.min.js
 
-test: browser-deps check-format vet check-generated go-test fuzz
+test: browser-deps check-format vet check-generated fuzz go-test
 
 check-format:
 	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \

@@ -51,7 +51,9 @@ func (h *endUserHandler) view(v db.Verification) enduser.PageView {
 	if !v.ExpiresAt.IsZero() && v.ExpiresAt.Before(h.deps.Now()) && !st.Terminal() && st == providers.StatusInvited {
 		pv.Expired = true
 	}
-	if st.Terminal() {
+	// Once the provider has what it needs, the step is done: no button
+	// back into it (the IDfy capture, a used CorePass QR).
+	if st.Terminal() || st == providers.StatusNeedsReview {
 		pv.Link, pv.HasQR = "", false
 	}
 	return pv

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
@@ -191,6 +192,19 @@ func (s *Service) ApplyUpdate(ctx context.Context, p providers.Name, source stri
 	}
 	if up.ProviderRef == v.ProviderRef {
 		up.ProviderRef = ""
+	}
+	applicant, err := s.DB.Applicant(ctx, v.ApplicantID)
+	if err != nil {
+		return v, err
+	}
+	if applicant.Archived() {
+		// The status and the event are kept; personal data that arrives
+		// for an archived applicant is not stored again (the database
+		// refuses it too), so the delivery is done, not retried for ever.
+		if len(u.Attributes)+len(u.Documents) > 0 {
+			up.Detail = strings.TrimSpace(up.Detail + " (personal data not stored: the applicant is archived)")
+		}
+		u.Attributes, u.Documents = nil, nil
 	}
 	for _, a := range u.Attributes {
 		up.Attributes = append(up.Attributes, db.AttributeInput{Provider: string(p), Meaning: a.Meaning, Name: a.Name, Value: a.Value, Pepper: a.Pepper})

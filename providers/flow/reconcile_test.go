@@ -118,3 +118,31 @@ func TestReconcileExpiresUnstartedLinks(t *testing.T) {
 		t.Fatalf("status %s", got.Status)
 	}
 }
+
+// TestUpdateForArchivedApplicantKeepsStatusNotData: a late delivery for an
+// archived applicant is recorded (status, timeline) without its personal
+// data, and does not fail (it would be retried until parked). It is matched
+// by our reference: archiving blanks CorePass transfer refs (they hold the
+// Core ID), so a late CorePass callback stays unmatched in the inbox.
+func TestUpdateForArchivedApplicantKeepsStatusNotData(t *testing.T) {
+	ctx := context.Background()
+	e := newCorePassEnv(t)
+	v := e.start(t, "Archived Later")
+	if _, err := e.db.Archive(ctx, v.ApplicantID, db.ArchiveRequest{Rule: db.RuleManual, Reason: "test", Audit: db.AuditEntry{Actor: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.ApplyUpdate(ctx, providers.CorePass, "callback", providers.Update{
+		Reference: v.Reference, ProviderStatus: "FINISH_SUCCESS", Status: providers.StatusNeedsReview,
+		Attributes: []providers.Attribute{{Meaning: "full_name", Name: "SH_IDCard_FULLNAME", Value: "Late Data", Pepper: "p"}},
+	}, "test")
+	if err != nil {
+		t.Fatalf("a late delivery for an archived applicant failed: %v", err)
+	}
+	got, _ := e.db.Verification(ctx, v.ID)
+	if got.ProviderStatus != "FINISH_SUCCESS" {
+		t.Fatalf("provider status %q", got.ProviderStatus)
+	}
+	if attrs, _ := e.db.Attributes(ctx, v.ApplicantID); len(attrs) != 0 {
+		t.Fatalf("%d attributes stored for an archived applicant", len(attrs))
+	}
+}
