@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -61,7 +62,7 @@ func (d *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *AuditEntry) error {
 	// The head mark lets verify notice a removed tail, which a chain alone
 	// cannot show.
 	_, err = tx.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES ('audit.head', ?)
-		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, fmt.Sprintf("%d:%s", e.ID, e.Hash))
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, d.auditHeadMark(e.ID, e.Hash))
 	if err != nil {
 		return fmt.Errorf("db: audit: head mark: %w", err)
 	}
@@ -171,21 +172,51 @@ func (d *DB) VerifyAudit(ctx context.Context) (entries int64, brk *AuditBreak, e
 	if err := rows.Err(); err != nil {
 		return entries, nil, fmt.Errorf("db: verify audit: %w", err)
 	}
-	// A truncated tail leaves a valid prefix: compare with the high-water
-	// mark kept outside the table.
+	// A chain alone cannot show a removed tail, nor rows appended with a
+	// correct chain by someone who can write the file: compare with the head
+	// mark, which carries a MAC under the KEK.
 	var mark sql.NullString
 	err = d.read.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = 'audit.head'").Scan(&mark)
 	if err != nil && err != sql.ErrNoRows {
 		return entries, nil, fmt.Errorf("db: verify audit: %w", err)
 	}
-	if mark.Valid && mark.String != "" {
-		var headID int64
-		var headHash string
-		if _, err := fmt.Sscanf(mark.String, "%d:%s", &headID, &headHash); err == nil && headID > wantID-1 {
-			return entries, &AuditBreak{ID: wantID, Reason: fmt.Sprintf("log ends at entry %d but entry %d was written: the tail was removed", wantID-1, headID)}, nil
+	last := wantID - 1
+	if !mark.Valid || mark.String == "" {
+		if last > 0 {
+			return entries, &AuditBreak{ID: last, Reason: "the head mark is missing"}, nil
 		}
+		return entries, nil, nil
+	}
+	parts := strings.Split(mark.String, ":")
+	headID, perr := strconv.ParseInt(parts[0], 10, 64)
+	if perr != nil || len(parts) < 2 {
+		return entries, &AuditBreak{ID: last, Reason: "the head mark is unreadable"}, nil
+	}
+	if d.kek != nil && (len(parts) != 3 || parts[2] != d.auditHeadMAC(headID, parts[1])) {
+		return entries, &AuditBreak{ID: last, Reason: "the head mark was not written by KYC Desk (its MAC does not match)"}, nil
+	}
+	switch {
+	case headID > last:
+		return entries, &AuditBreak{ID: wantID, Reason: fmt.Sprintf("log ends at entry %d but entry %d was written: the tail was removed", last, headID)}, nil
+	case headID < last:
+		return entries, &AuditBreak{ID: headID + 1, Reason: fmt.Sprintf("entries after %d were not written by KYC Desk (the signed head is %d)", headID, headID)}, nil
+	case parts[1] != prev:
+		return entries, &AuditBreak{ID: last, Reason: "the last entry is not the one KYC Desk wrote"}, nil
 	}
 	return entries, nil, nil
+}
+
+// auditHeadMark is the head mark written with every entry: id, hash and,
+// when a KEK is configured, a MAC over both.
+func (d *DB) auditHeadMark(id int64, hash string) string {
+	if d.kek == nil {
+		return fmt.Sprintf("%d:%s", id, hash)
+	}
+	return fmt.Sprintf("%d:%s:%s", id, hash, d.auditHeadMAC(id, hash))
+}
+
+func (d *DB) auditHeadMAC(id int64, hash string) string {
+	return hex.EncodeToString(d.kek.MAC("audit-head", []byte(fmt.Sprintf("%d:%s", id, hash))))
 }
 
 func nullID(id int64) any {

@@ -144,6 +144,27 @@ func TestVerifyAuditNamesTheFirstBadEntry(t *testing.T) {
 			wantReason: "tail was removed",
 		},
 		{
+			name: "forged rows appended with a correct chain",
+			tamper: func(t *testing.T, d *DB) {
+				forged := AuditEntry{ID: n + 1, At: t0, Actor: "system", Action: "auth.login", PrevHash: entry(t, d, n).Hash}
+				forged.Hash = auditHash(&forged)
+				insert(t, d, forged)
+			},
+			wantID:     n + 1,
+			wantReason: "not written by KYC Desk",
+		},
+		{
+			name: "forged row appended and the head mark rewritten without the KEK",
+			tamper: func(t *testing.T, d *DB) {
+				forged := AuditEntry{ID: n + 1, At: t0, Actor: "system", Action: "auth.login", PrevHash: entry(t, d, n).Hash}
+				forged.Hash = auditHash(&forged)
+				insert(t, d, forged)
+				exec(t, d, fmt.Sprintf("UPDATE settings SET value = '%d:%s' WHERE key = 'audit.head'", n+1, forged.Hash))
+			},
+			wantID:     n + 1,
+			wantReason: "MAC does not match",
+		},
+		{
 			name:       "every entry deleted",
 			tamper:     func(t *testing.T, d *DB) { exec(t, d, "DELETE FROM audit_log") },
 			wantID:     1,

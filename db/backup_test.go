@@ -338,6 +338,10 @@ func TestKeyRotationIsResumableAndIdempotent(t *testing.T) {
 	if _, err := d.RotateDataKeys(ctx, newRaw, AuditEntry{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("rotation to the same key: %v", err)
 	}
+	// The audit log's signed head moved to the new key with the rotation.
+	if _, brk, err := d.VerifyAudit(ctx); err != nil || brk != nil {
+		t.Fatalf("audit chain after rotation: %+v, %v", brk, err)
+	}
 	attrs, err := d.Attributes(ctx, 1)
 	if err != nil || len(attrs) != 4 {
 		t.Fatalf("attributes after rotation: %d, %v", len(attrs), err)

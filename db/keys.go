@@ -6,8 +6,11 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"database/sql"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/kycdesk/kycdesk/db/seal"
 )
@@ -114,7 +117,40 @@ func (d *DB) RotateDataKeys(ctx context.Context, old []byte, audit AuditEntry) (
 	if rep.Unknown > 0 {
 		return rep, fmt.Errorf("db: rotate keys: %d data keys: %w", rep.Unknown, ErrUnknownKEK)
 	}
+	if err := d.resignAuditHead(ctx, oldKEK); err != nil {
+		return rep, err
+	}
 	return rep, nil
+}
+
+// resignAuditHead carries the audit log's anchor over to the new KEK: the
+// head mark is re-signed only if its MAC holds under the old one, so a
+// rotation never launders a forged head.
+func (d *DB) resignAuditHead(ctx context.Context, oldKEK *seal.KEK) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var mark string
+		err := tx.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = 'audit.head'").Scan(&mark)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("db: rotate keys: audit head: %w", err)
+		}
+		parts := strings.Split(mark, ":")
+		if len(parts) != 3 {
+			return nil
+		}
+		id, err := strconv.ParseInt(parts[0], 10, 64)
+		if err != nil {
+			return nil
+		}
+		oldMAC := hex.EncodeToString(oldKEK.MAC("audit-head", []byte(fmt.Sprintf("%d:%s", id, parts[1]))))
+		if parts[2] != oldMAC {
+			return nil // already under the new key (a rotation's own entries re-signed it), or forged: verify says so
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE settings SET value = ? WHERE key = 'audit.head'", d.auditHeadMark(id, parts[1]))
+		return err
+	})
 }
 
 // rewrap opens a data key wrapped under the old KEK and wraps it under the

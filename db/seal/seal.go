@@ -9,7 +9,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -31,8 +33,9 @@ var ErrDecrypt = errors.New("seal: ciphertext does not decrypt")
 
 // KEK is the key-encryption key that wraps data keys.
 type KEK struct {
-	aead cipher.AEAD
-	id   string // short, non-secret fingerprint of the key, for rotation bookkeeping
+	aead   cipher.AEAD
+	id     string // short, non-secret fingerprint of the key, for rotation bookkeeping
+	macKey []byte // derived from the key, for MAC
 }
 
 // ParseKey decodes a 32-byte key given as 64 hex characters or standard /
@@ -65,7 +68,9 @@ func NewKEK(key []byte) (*KEK, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &KEK{aead: aead, id: fingerprint(aead)}, nil
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("kycdesk/v1/mac-key"))
+	return &KEK{aead: aead, id: fingerprint(aead), macKey: m.Sum(nil)}, nil
 }
 
 // ID is a non-secret fingerprint of the KEK, stored beside each wrapped key
@@ -160,6 +165,16 @@ func fingerprint(aead cipher.AEAD) string {
 	nonce := make([]byte, aead.NonceSize())
 	tag := aead.Seal(nil, nonce, nil, []byte("kycdesk/v1/kek-fingerprint"))
 	return hex.EncodeToString(tag[:8])
+}
+
+// MAC authenticates data under a label with a key derived from the KEK
+// (HMAC-SHA256): whoever can write the database but does not hold the KEK
+// cannot produce it.
+func (k *KEK) MAC(label string, data []byte) []byte {
+	m := hmac.New(sha256.New, k.macKey)
+	m.Write([]byte("kycdesk/v1/" + label + "\x00"))
+	m.Write(data)
+	return m.Sum(nil)
 }
 
 // SealSystem encrypts data that belongs to no applicant yet (an inbound
