@@ -181,12 +181,12 @@ func (d *DB) SessionUser(ctx context.Context, sessionID string, lim SessionLimit
 	if sessionID == "" {
 		return User{}, ErrNotFound
 	}
-	var created, seen int64
-	row := d.read.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, u.id, u.email, u.role, u.password_hash, COALESCE(u.saml_name_id, ''),
+	var created, seen, notAfter int64
+	row := d.read.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, s.not_after, u.id, u.email, u.role, u.password_hash, COALESCE(u.saml_name_id, ''),
 		u.disabled, u.failed_logins, u.locked_until, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, sessionID)
 	var u User
 	var locked, ucreated int64
-	err := row.Scan(&created, &seen, &u.ID, &u.Email, &u.Role, &u.PasswordHash, &u.SAMLNameID, &u.Disabled, &u.FailedLogins, &locked, &ucreated)
+	err := row.Scan(&created, &seen, &notAfter, &u.ID, &u.Email, &u.Role, &u.PasswordHash, &u.SAMLNameID, &u.Disabled, &u.FailedLogins, &locked, &ucreated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -195,7 +195,9 @@ func (d *DB) SessionUser(ctx context.Context, sessionID string, lim SessionLimit
 	}
 	u.CreatedAt = fromMillis(ucreated)
 	now := d.now()
-	if u.Disabled || now.Sub(fromMillis(seen)) > lim.Idle || now.Sub(fromMillis(created)) > lim.Absolute {
+	// not_after is the cap an IdP set (SessionNotOnOrAfter); 0 = none.
+	if u.Disabled || now.Sub(fromMillis(seen)) > lim.Idle || now.Sub(fromMillis(created)) > lim.Absolute ||
+		(notAfter > 0 && !now.Before(fromMillis(notAfter))) {
 		_ = d.DeleteSession(ctx, sessionID)
 		return User{}, ErrNotFound
 	}

@@ -45,6 +45,12 @@ func BadgeFor(p db.RetentionPlan, now time.Time) Badge {
 		Title: "Archived on " + views.ExactTime(p.DueAt) + " (" + RuleTitle(p.Rule) + ")."}
 }
 
+// retentionBadgeClass is the whole class string of a retention badge (one
+// per list row: a plain string costs less than a templ class list).
+func retentionBadgeClass(kind string) string {
+	return "inline-block whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset " + badgeClass(kind)
+}
+
 func badgeClass(kind string) string {
 	switch kind {
 	case "archived":
