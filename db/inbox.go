@@ -271,3 +271,33 @@ func (d *DB) SetJobState(ctx context.Context, name, cursor string, runErr error)
 	}
 	return nil
 }
+
+// Job is a background job's last run as job_state records it.
+type Job struct {
+	Name      string
+	LastRun   time.Time
+	LastError string
+}
+
+// Jobs lists every background job that has run, by name: what operators
+// look at when a provider poll or sync stops working.
+func (d *DB) Jobs(ctx context.Context) ([]Job, error) {
+	rows, err := d.read.QueryContext(ctx, "SELECT name, last_run, last_error FROM job_state ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("db: jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		var j Job
+		var last int64
+		if err := rows.Scan(&j.Name, &last, &j.LastError); err != nil {
+			return nil, fmt.Errorf("db: jobs: %w", err)
+		}
+		if last > 0 {
+			j.LastRun = fromMillis(last)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}

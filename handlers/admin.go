@@ -43,7 +43,11 @@ func (h *adminHandler) index(c echo.Context) error {
 }
 
 func (h *adminHandler) providers(c echo.Context) error {
-	return web.Render(c, http.StatusOK, admin.Providers(h.page(c, "Providers", "admin"), h.deps.Registry.All()))
+	jobs, err := h.deps.DB.Jobs(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, admin.Providers(h.page(c, "Providers", "admin"), h.deps.Registry.All(), jobs, h.deps.Now()))
 }
 
 func (h *adminHandler) inbox(c echo.Context) error {
