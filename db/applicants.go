@@ -121,13 +121,15 @@ const applicantColumns = `a.id, a.ref, a.display_name, a.email, a.status, COALES
 	a.created_at, a.updated_at, a.archived_at, a.legal_hold,
 	COALESCE((SELECT group_concat(provider, ',') FROM provider_links WHERE applicant_id = a.id), '')`
 
-func scanApplicant(row interface{ Scan(...any) error }) (Applicant, error) {
+// scanApplicant reads applicantColumns, then any extra columns a query
+// selects after them into extra.
+func scanApplicant(row interface{ Scan(...any) error }, extra ...any) (Applicant, error) {
 	var a Applicant
 	var created, updated int64
 	var archived sql.NullInt64
 	var provs string
-	err := row.Scan(&a.ID, &a.Ref, &a.Name, &a.Email, &a.Status, &a.AssigneeID, &a.Assignee, &a.CreatedBy,
-		&created, &updated, &archived, &a.LegalHold, &provs)
+	err := row.Scan(append([]any{&a.ID, &a.Ref, &a.Name, &a.Email, &a.Status, &a.AssigneeID, &a.Assignee, &a.CreatedBy,
+		&created, &updated, &archived, &a.LegalHold, &provs}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
@@ -253,17 +255,10 @@ func (d *DB) ListApplicants(ctx context.Context, f ApplicantFilter) (ApplicantPa
 	var page ApplicantPage
 	var sortKeys []int64
 	for rows.Next() {
-		var a Applicant
-		var created, updated, sortKey int64
-		var archived sql.NullInt64
-		var provs string
-		if err := rows.Scan(&a.ID, &a.Ref, &a.Name, &a.Email, &a.Status, &a.AssigneeID, &a.Assignee, &a.CreatedBy,
-			&created, &updated, &archived, &a.LegalHold, &provs, &sortKey); err != nil {
+		var sortKey int64
+		a, err := scanApplicant(rows, &sortKey)
+		if err != nil {
 			return ApplicantPage{}, fmt.Errorf("db: list applicants: %w", err)
-		}
-		a.CreatedAt, a.UpdatedAt, a.ArchivedAt = fromMillis(created), fromMillis(updated), nullMillis(archived)
-		if provs != "" {
-			a.Providers = strings.Split(provs, ",")
 		}
 		page.Rows = append(page.Rows, a)
 		sortKeys = append(sortKeys, sortKey)

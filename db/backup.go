@@ -689,7 +689,7 @@ func (d *DB) unsealSnapshot(ctx context.Context, tx *sql.Tx, rep *RestoreReport)
 	return nil
 }
 
-func queryIDs(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
+func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: %w", err)

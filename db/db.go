@@ -127,6 +127,13 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// querier is what read helpers need: the read pool or a transaction (so a
+// helper reads inside a write transaction when it must see its writes).
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 func (d *DB) millis() int64 { return d.now().UnixMilli() }
 
 // inTx runs fn in one write transaction.

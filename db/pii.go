@@ -76,10 +76,6 @@ func (d *DB) dataKey(ctx context.Context, q querier, applicantID int64) (*seal.D
 	return dk, nil
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // putPII seals and stores attributes and documents for an applicant inside
 // tx.
 func (d *DB) putPII(ctx context.Context, tx *sql.Tx, applicantID int64, attrs []AttributeInput, docs []DocumentInput) error {

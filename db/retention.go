@@ -78,7 +78,7 @@ func (d *DB) RetentionRules(ctx context.Context) ([]RetentionRule, error) {
 	return retentionRules(ctx, d.read)
 }
 
-func retentionRules(ctx context.Context, q queryer) ([]RetentionRule, error) {
+func retentionRules(ctx context.Context, q querier) ([]RetentionRule, error) {
 	rows, err := q.QueryContext(ctx, "SELECT provider, outcome, days, updated_at, updated_by FROM retention_rules ORDER BY provider, outcome")
 	if err != nil {
 		return nil, fmt.Errorf("db: retention rules: %w", err)
@@ -95,10 +95,6 @@ func retentionRules(ctx context.Context, q queryer) ([]RetentionRule, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // SetRetentionRules replaces the whole policy with rules (a rule absent
@@ -220,7 +216,7 @@ func (p policy) days(provider, outcome string) (int, string, bool) {
 	return 0, "", false
 }
 
-func loadPolicy(ctx context.Context, q queryer) (policy, error) {
+func loadPolicy(ctx context.Context, q querier) (policy, error) {
 	rules, err := retentionRules(ctx, q)
 	if err != nil {
 		return nil, err
@@ -291,7 +287,7 @@ func (p policy) plan(pl *RetentionPlan, status string, parts []planPart) {
 
 // planApplicants streams the applicants the where clause selects (on alias
 // a) with their links and withdrawals, and computes each one's plan.
-func planApplicants(ctx context.Context, q queryer, p policy, where string, args []any, each func(RetentionPlan) error) error {
+func planApplicants(ctx context.Context, q querier, p policy, where string, args []any, each func(RetentionPlan) error) error {
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.ref, a.status, a.legal_hold, a.archived_at,
 		COALESCE((SELECT max(e.at) FROM verification_events e WHERE e.applicant_id = a.id), a.created_at),
 		COALESCE(l.provider, ''), COALESCE(l.status, ''), w.at
@@ -396,7 +392,7 @@ func (d *DB) RetentionDue(ctx context.Context, now time.Time, limit int) ([]Rete
 	return retentionDue(ctx, d.read, now, limit)
 }
 
-func retentionDue(ctx context.Context, q queryer, now time.Time, limit int) ([]RetentionPlan, error) {
+func retentionDue(ctx context.Context, q querier, now time.Time, limit int) ([]RetentionPlan, error) {
 	p, err := loadPolicy(ctx, q)
 	if err != nil || len(p) == 0 {
 		return nil, err

@@ -32,11 +32,6 @@ type EvidencePart struct {
 	Hash string `json:"hash"`
 }
 
-type rowsQuerier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // evidenceParts lists the queries behind each part, in digest order. Only
 // provider-sourced events count: staff and system events are our own
 // actions on the case (a proposal writes one), not new evidence.
@@ -59,7 +54,7 @@ func (d *DB) EvidenceFor(ctx context.Context, verificationID int64) (Evidence, e
 // "the same evidence" means. The digest is SHA-256 over a versioned,
 // line-oriented text of the verification id and statuses and of every
 // item's id and time.
-func evidenceOf(ctx context.Context, q rowsQuerier, verificationID int64) (Evidence, error) {
+func evidenceOf(ctx context.Context, q querier, verificationID int64) (Evidence, error) {
 	var e Evidence
 	var applicantID int64
 	err := q.QueryRowContext(ctx, "SELECT applicant_id, status, provider_status FROM verifications WHERE id = ?", verificationID).

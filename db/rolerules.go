@@ -31,7 +31,7 @@ func (d *DB) RoleRules(ctx context.Context) ([]RoleRule, error) {
 	return roleRules(ctx, d.read)
 }
 
-func roleRules(ctx context.Context, q rowsQuerier) ([]RoleRule, error) {
+func roleRules(ctx context.Context, q querier) ([]RoleRule, error) {
 	rows, err := q.QueryContext(ctx, "SELECT id, position, value, role, created_at FROM saml_role_rules ORDER BY position, id")
 	if err != nil {
 		return nil, fmt.Errorf("db: role rules: %w", err)
