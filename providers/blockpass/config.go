@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/kycdesk/kycdesk/providers/envsecret"
 )
 
 // Environment variables the Blockpass adapter reads. The API key and the
@@ -106,26 +108,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
-// secret reads name or the file named by name_FILE. The error names the
-// variable, never the value.
+// secret reads name or the file named by name_FILE (envsecret.Read).
 func secret(getenv func(string) string, name string) (string, error) {
-	value := strings.TrimSpace(getenv(name))
-	file := strings.TrimSpace(getenv(name + "_FILE"))
-	switch {
-	case value != "" && file != "":
-		return "", fmt.Errorf("blockpass: set only one of %s and %s_FILE", name, name)
-	case file != "":
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("blockpass: %s_FILE: read secret file: %w", name, err)
-		}
-		v := strings.TrimSpace(string(raw))
-		if v == "" {
-			return "", fmt.Errorf("blockpass: %s_FILE: the file is empty", name)
-		}
-		return v, nil
+	v, err := envsecret.Read(getenv, name)
+	if err != nil {
+		return "", fmt.Errorf("blockpass: %w", err)
 	}
-	return value, nil
+	return v, nil
 }
 
 // responseKey parses the response encryption public key; nil when the

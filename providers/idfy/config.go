@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"os"
 	"strings"
+
+	"github.com/kycdesk/kycdesk/providers/envsecret"
 )
 
 // Environment variables the IDfy adapter reads. Each secret (API key, JWE
@@ -164,26 +165,13 @@ func ParseAllowList(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// secret reads name or the file named by name_FILE. The error names the
-// variable, never the value.
+// secret reads name or the file named by name_FILE (envsecret.Read).
 func secret(getenv func(string) string, name string) (string, error) {
-	value := strings.TrimSpace(getenv(name))
-	file := strings.TrimSpace(getenv(name + "_FILE"))
-	switch {
-	case value != "" && file != "":
-		return "", fmt.Errorf("idfy: set only one of %s and %s_FILE", name, name)
-	case file != "":
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("idfy: %s_FILE: read secret file: %w", name, err)
-		}
-		v := strings.TrimSpace(string(raw))
-		if v == "" {
-			return "", fmt.Errorf("idfy: %s_FILE: the file is empty", name)
-		}
-		return v, nil
+	v, err := envsecret.Read(getenv, name)
+	if err != nil {
+		return "", fmt.Errorf("idfy: %w", err)
 	}
-	return value, nil
+	return v, nil
 }
 
 // Configured reports whether profiles can be created and fetched: a base
