@@ -13,6 +13,7 @@ import (
 	"github.com/kycdesk/kycdesk/providers"
 	"github.com/kycdesk/kycdesk/providers/corepass"
 	"github.com/kycdesk/kycdesk/providers/flow"
+	"github.com/kycdesk/kycdesk/views/components"
 	"github.com/kycdesk/kycdesk/views/verifications"
 	"github.com/kycdesk/kycdesk/web"
 	"github.com/kycdesk/kycdesk/web/authz"
@@ -37,7 +38,7 @@ func (h *verificationsHandler) newView(c echo.Context, provider string) verifica
 		chosen[m] = true
 	}
 	for _, m := range corepass.Meanings() {
-		v.Meanings = append(v.Meanings, verifications.Choice{Value: m, Label: humanize(m), Checked: chosen[m]})
+		v.Meanings = append(v.Meanings, verifications.Choice{Value: m, Label: components.MeaningLabel(m), Checked: chosen[m]})
 	}
 	v.Note = startNote(providers.Name(v.Provider))
 	return v
@@ -53,14 +54,6 @@ func startNote(p providers.Name) string {
 		return "The user is sent to IDfy's capture page and back to the end-user page."
 	}
 	return ""
-}
-
-func humanize(s string) string {
-	if s == "" {
-		return s
-	}
-	s = strings.ReplaceAll(s, "_", " ")
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // optionalApplicant reads ?applicant= / the form's applicant and applies

@@ -41,13 +41,16 @@ var badgeClasses = func() map[string]string {
 }()
 
 // StatusLabel is a normalised status in words.
-func StatusLabel(s string) string {
-	switch s {
-	case "in_progress":
-		return "In progress"
-	case "needs_review":
-		return "Needs review"
-	case "":
+func StatusLabel(s string) string { return Words(s) }
+
+// MeaningLabel is an attribute meaning in words ("date_of_birth" is "Date
+// of birth").
+func MeaningLabel(m string) string { return Words(m) }
+
+// Words turns a snake_case code into words with a capital first letter;
+// "" is shown as a dash.
+func Words(s string) string {
+	if s == "" {
 		return "—"
 	}
 	return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "_", " ")

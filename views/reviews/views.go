@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
@@ -182,15 +181,6 @@ func outcomeClass(p db.Proposal) string {
 		return "bg-amber-50 text-amber-900 ring-amber-400"
 	}
 	return "bg-slate-100 text-slate-800 ring-slate-300"
-}
-
-// meaningTitle turns an attribute meaning into words ("date_of_birth" is
-// "Date of birth").
-func meaningTitle(m string) string {
-	if m == "" {
-		return "—"
-	}
-	return strings.ToUpper(m[:1]) + strings.ReplaceAll(m[1:], "_", " ")
 }
 
 func shortDigest(d string) string {
