@@ -77,7 +77,7 @@ func (c *Client) Do(ctx context.Context, call, method, path string, body any, ex
 	}
 	sleep := c.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = Sleep
 	}
 	backoff := c.Backoff
 	for attempt := 0; ; attempt++ {
@@ -136,7 +136,7 @@ func (c *Client) JSON(ctx context.Context, call, method, path string, body any, 
 		return err
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		return &providers.APIError{Provider: c.Provider, Call: call, HTTPStatus: resp.Status, Message: snippet(resp.Body)}
+		return &providers.APIError{Provider: c.Provider, Call: call, HTTPStatus: resp.Status, Message: Snippet(string(resp.Body))}
 	}
 	if out == nil {
 		return nil
@@ -147,10 +147,12 @@ func (c *Client) JSON(ctx context.Context, call, method, path string, body any, 
 	return nil
 }
 
-func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
+// Snippet is the start of a provider's reply (at most 200 bytes, valid
+// UTF-8) for an error message.
+func Snippet(s string) string {
+	s = strings.TrimSpace(s)
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
 }
@@ -165,7 +167,8 @@ func redactURL(err error) error {
 	return err
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx ends (the default Client.Sleep).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

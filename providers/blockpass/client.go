@@ -103,7 +103,7 @@ func NewClient(cfg Config, httpClient *http.Client, opts ...Option) (*Client, er
 		api:              apiclient.New(providers.Blockpass, base, httpClient, header),
 		respKey:          respKey,
 		verifier:         NewVerifier(cfg.WebhookSecret),
-		sleep:            sleepCtx,
+		sleep:            apiclient.Sleep,
 		rateLimitRetries: DefaultRateLimitRetries,
 	}
 	for _, opt := range opts {
@@ -315,7 +315,7 @@ func (c *Client) get(ctx context.Context, call, path string, out any) error {
 			return fmt.Errorf("blockpass: %s: decode response: %w", call, err)
 		}
 		if env.Status != "" && env.Status != "success" {
-			return &providers.APIError{Provider: providers.Blockpass, Call: call, HTTPStatus: resp.Status, Code: env.Status, Message: clip(env.Message)}
+			return &providers.APIError{Provider: providers.Blockpass, Call: call, HTTPStatus: resp.Status, Code: env.Status, Message: apiclient.Snippet(env.Message)}
 		}
 		if env.Data != out {
 			return fmt.Errorf("blockpass: %s: decode response: no data", call)
@@ -330,9 +330,9 @@ func apiError(call string, resp *apiclient.Response) error {
 	e := &providers.APIError{Provider: providers.Blockpass, Call: call, HTTPStatus: resp.Status}
 	var env envelope
 	if json.Unmarshal(resp.Body, &env) == nil && env.Message != "" {
-		e.Message = clip(env.Message)
+		e.Message = apiclient.Snippet(env.Message)
 	} else {
-		e.Message = clip(string(resp.Body))
+		e.Message = apiclient.Snippet(string(resp.Body))
 	}
 	switch resp.Status {
 	case http.StatusNotFound:
@@ -366,23 +366,4 @@ func retryAfter(resp *apiclient.Response, fallback time.Duration) time.Duration 
 		}
 	}
 	return min(max(d, 0), MaxRateLimitWait)
-}
-
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -219,20 +219,20 @@ func (c *Client) call(ctx context.Context, call, path string, body, out any) err
 	var env envelope
 	jsonErr := json.Unmarshal(resp.Body, &env)
 	if jsonErr == nil && (env.Status == statusFailure || env.FailureCode != "") {
-		apiErr := &providers.APIError{Provider: providers.VerifyYou, Call: call, HTTPStatus: resp.Status, Code: env.FailureCode, Message: clip(env.FailureReason)}
+		apiErr := &providers.APIError{Provider: providers.VerifyYou, Call: call, HTTPStatus: resp.Status, Code: env.FailureCode, Message: apiclient.Snippet(env.FailureReason)}
 		if env.FailureCode == CodeDoesNotExist {
 			return &NotRegisteredError{API: apiErr}
 		}
 		return apiErr
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		return &providers.APIError{Provider: providers.VerifyYou, Call: call, HTTPStatus: resp.Status, Message: clip(string(resp.Body))}
+		return &providers.APIError{Provider: providers.VerifyYou, Call: call, HTTPStatus: resp.Status, Message: apiclient.Snippet(string(resp.Body))}
 	}
 	if jsonErr != nil {
 		return fmt.Errorf("verifyyou: %s: decode response: %w", call, jsonErr)
 	}
 	if env.Status != statusSuccess {
-		return fmt.Errorf("verifyyou: %s: decode response: %w: status %q", call, providers.ErrMalformed, clip(env.Status))
+		return fmt.Errorf("verifyyou: %s: decode response: %w: status %q", call, providers.ErrMalformed, apiclient.Snippet(env.Status))
 	}
 	if err := json.Unmarshal(resp.Body, out); err != nil {
 		return fmt.Errorf("verifyyou: %s: decode response: %w", call, err)
@@ -283,14 +283,6 @@ func rawText(raw json.RawMessage) string {
 		return s
 	}
 	return t
-}
-
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kycdesk/kycdesk/providers/apiclient"
 )
 
 // Config configures a simulator.
@@ -87,7 +89,7 @@ func New(cfg Config) *Server {
 		cfg.RetryBackoff = time.Second
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = apiclient.Sleep
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
@@ -128,15 +130,4 @@ func (s *Server) SetMaintenance(on bool) {
 // <PublicURL>/_sim/verifyyou/invite/<unique_id>.
 func (s *Server) InviteURL(uniqueID string) string {
 	return s.cfg.PublicURL + pagePrefix + "invite/" + uniqueID
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
