@@ -10,6 +10,7 @@ import (
 
 	"github.com/kycdesk/kycdesk/providers"
 	"github.com/kycdesk/kycdesk/providers/flow"
+	"github.com/kycdesk/kycdesk/providers/verifyyou"
 	"github.com/kycdesk/kycdesk/web"
 )
 
@@ -109,7 +110,9 @@ func (h *inboundHandler) corepassData(c echo.Context) error {
 }
 
 // verifyYouEvents are the events VerifyYou appends to our webhook URL.
-var verifyYouEvents = map[string]bool{"connection_verified": true, "connection_deleted": true, "deverification": true}
+var verifyYouEvents = map[string]bool{
+	verifyyou.EventConnectionVerified: true, verifyyou.EventConnectionDeleted: true, verifyyou.EventDeverification: true,
+}
 
 func (h *inboundHandler) verifyYou(c echo.Context) error {
 	event := c.Param("event")
