@@ -39,6 +39,7 @@ func newTestSims(t *testing.T, base string, now func() time.Time, opts testOptio
 	s.registry = providers.NewRegistry(&providers.Adapter{
 		Name: providers.CorePass, Mode: providers.Sandbox, BaseURL: base + "/sandbox/corepass",
 		Starter: s.cpClient, Refresher: s.cpClient, Verifier: s.cpClient,
+		CallbackPath: "/callbacks/corepass/data", StatusCallbackPath: "/callbacks/corepass/status", StartTTL: 10 * time.Minute,
 		Endpoints: []providers.Endpoint{{Purpose: "status callback", URL: base + "/callbacks/corepass/status"}},
 	})
 	s.vi = newVYIDfySims(t, base, now, opts, s.inbound, s.mounts)

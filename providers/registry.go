@@ -1,5 +1,7 @@
 package providers
 
+import "time"
+
 // Mode says whether a provider talks to the real service or to its
 // simulator.
 type Mode string
@@ -27,6 +29,13 @@ type Adapter struct {
 	Present   map[string]bool // which credentials are set (never their values)
 	Endpoints []Endpoint
 	Notes     []string // operator-facing remarks (e.g. unspecified protocol parts)
+	// CallbackPath and StatusCallbackPath are our paths the provider is
+	// told at each start to call back (CorePass); empty where the webhook
+	// URL is registered with the provider once, out of band.
+	CallbackPath, StatusCallbackPath string
+	// StartTTL is how long a started link or QR should stay valid (0 =
+	// the provider's default).
+	StartTTL  time.Duration
 	Starter   Starter
 	Refresher Refresher
 	Verifier  InboundVerifier

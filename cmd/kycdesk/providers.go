@@ -78,7 +78,9 @@ func buildProviders(getenv func(string) string, cfg config, now func() time.Time
 				endpoint("status callback (statusCallback)", "/callbacks/corepass/status"),
 				endpoint("data callback (callback)", "/callbacks/corepass/data"),
 			},
-			Starter: c, Refresher: c, Verifier: c,
+			CallbackPath: "/callbacks/corepass/data", StatusCallbackPath: "/callbacks/corepass/status",
+			StartTTL: 10 * time.Minute, // within the connector's 5-15 minutes
+			Starter:  c, Refresher: c, Verifier: c,
 		})
 		w.inbound[providers.CorePass] = flow.CorePassInbound(c)
 	}

@@ -46,7 +46,8 @@ func newCorePassEnv(t *testing.T) *corepassEnv {
 	sim = corepasssim.New(corepasssim.Config{PublicURL: srv.URL, Now: clock, RetryInterval: time.Hour, MaxAttempts: 1})
 	t.Cleanup(sim.Close)
 	client := corepass.New(corepass.Config{URL: srv.URL, PubKey: sim.PublicKey()}, nil, clock)
-	reg := providers.NewRegistry(&providers.Adapter{Name: providers.CorePass, Starter: client, Refresher: client, Verifier: client})
+	reg := providers.NewRegistry(&providers.Adapter{Name: providers.CorePass, Starter: client, Refresher: client, Verifier: client,
+		CallbackPath: "/callbacks/corepass/data", StatusCallbackPath: "/callbacks/corepass/status", StartTTL: 10 * time.Minute})
 	svc := New(Service{DB: d, Registry: reg, BaseURL: dead.URL, Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return &corepassEnv{svc: svc, sim: sim, db: d, clock: &now}
 }

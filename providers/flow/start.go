@@ -42,11 +42,13 @@ func (s *Service) Start(ctx context.Context, in StartInput) (db.Verification, pr
 		Params:    in.Params,
 		ReturnURL: s.EndUserURL(token),
 	}
-	if in.Provider == providers.CorePass {
-		req.CallbackURL = s.CallbackURL("/callbacks/corepass/data")
-		req.StatusCallbackURL = s.CallbackURL("/callbacks/corepass/status")
-		req.TTL = 10 * time.Minute
+	if a.CallbackPath != "" {
+		req.CallbackURL = s.CallbackURL(a.CallbackPath)
 	}
+	if a.StatusCallbackPath != "" {
+		req.StatusCallbackURL = s.CallbackURL(a.StatusCallbackPath)
+	}
+	req.TTL = a.StartTTL
 	started, err := a.Starter.Start(ctx, req)
 	if err != nil {
 		return db.Verification{}, started, &ProviderError{Provider: in.Provider, Err: err}
