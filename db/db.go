@@ -55,8 +55,11 @@ var pragmas = []string{
 	"foreign_keys(ON)",
 	"secure_delete(ON)",
 	"temp_store(MEMORY)",
-	"cache_size(-32000)",
+	fmt.Sprintf("cache_size(%d)", pageCacheSize),
 }
+
+// pageCacheSize is every connection's page cache (negative: KiB).
+const pageCacheSize = -32000
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {

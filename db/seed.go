@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -20,6 +21,8 @@ type SeedOptions struct {
 	Seed uint64
 	// Progress, if set, is called after each committed batch.
 	Progress func(done int)
+	// bulk forces the bulk path below bulkSeed (tests).
+	bulk bool
 }
 
 // seedStatus is one provider status a synthetic verification can be in,
@@ -100,14 +103,14 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))
 	now := d.now()
-	if opt.N >= bulkSeed {
-		restore, err := d.dropSeedIndexes(ctx)
+	if opt.N >= bulkSeed || opt.bulk {
+		finish, err := d.startBulkSeed(ctx)
 		if err != nil {
 			return err
 		}
 		defer func() {
-			if rerr := restore(); rerr != nil && err == nil {
-				err = rerr
+			if ferr := finish(); ferr != nil && err == nil {
+				err = ferr
 			}
 		}()
 	}
@@ -133,40 +136,82 @@ const bulkSeed = 100_000
 // seededTables are the tables whose secondary indexes a bulk seed rebuilds.
 var seededTables = []string{"applicants", "provider_links", "verifications", "verification_events"}
 
-// dropSeedIndexes drops the named secondary indexes of the seeded tables
-// and returns the function that creates them again. Unique constraints'
-// automatic indexes stay: they are part of the tables.
-func (d *DB) dropSeedIndexes(ctx context.Context) (func() error, error) {
-	var defs []string
+// bulkSeedCacheKiB is the write connection's page cache during a bulk
+// seed. The unique indexes on random keys (applicant refs, link tokens)
+// are inserted into at random; once they outgrow the usual cache, every
+// row costs page reads, and a million-row seed slowed down several times
+// over.
+const bulkSeedCacheKiB = 512 * 1024
+
+// startBulkSeed readies the store for a bulk seed and returns the function
+// that puts it back, which must run whatever happens:
+//   - the named secondary indexes of the seeded tables are dropped and
+//     built again at the end; unique constraints' automatic indexes stay
+//     (they are part of the tables);
+//   - the search index stops merging its segments as it goes (automerge
+//     rewrote each term's postings many times over) and is optimised into
+//     one segment at the end;
+//   - the write connection gets a larger page cache.
+func (d *DB) startBulkSeed(ctx context.Context) (func() error, error) {
+	var (
+		defs []string
+		undo []string
+	)
+	finish := func() error {
+		ctx := context.WithoutCancel(ctx)
+		var errs []error
+		for _, q := range append(defs, undo...) {
+			if _, err := d.write.ExecContext(ctx, q); err != nil {
+				errs = append(errs, fmt.Errorf("db: seed: finish (%s): %w", q, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	setup := []struct{ do, undo string }{
+		{fmt.Sprintf("PRAGMA cache_size(-%d)", bulkSeedCacheKiB), fmt.Sprintf("PRAGMA cache_size(%d)", pageCacheSize)},
+		{"INSERT INTO applicant_search(applicant_search, rank) VALUES('automerge', 0)", "INSERT INTO applicant_search(applicant_search, rank) VALUES('automerge', 4)"},
+		{"INSERT INTO applicant_search(applicant_search, rank) VALUES('crisismerge', 2000)", "INSERT INTO applicant_search(applicant_search, rank) VALUES('crisismerge', 16)"},
+	}
+	for _, s := range setup {
+		if _, err := d.write.ExecContext(ctx, s.do); err != nil {
+			return nil, errors.Join(fmt.Errorf("db: seed: %w", err), finish())
+		}
+		undo = append([]string{s.undo}, undo...)
+	}
+	undo = append([]string{"INSERT INTO applicant_search(applicant_search) VALUES('optimize')"}, undo...)
 	for _, table := range seededTables {
-		rows, err := d.write.QueryContext(ctx, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", table)
+		names, tableDefs, err := d.secondaryIndexes(ctx, table)
 		if err != nil {
-			return nil, fmt.Errorf("db: seed: list indexes: %w", err)
+			return nil, errors.Join(err, finish())
 		}
-		var names []string
-		for rows.Next() {
-			var name, def string
-			if err := rows.Scan(&name, &def); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("db: seed: list indexes: %w", err)
-			}
-			names, defs = append(names, name), append(defs, def)
-		}
-		rows.Close()
-		for _, name := range names {
+		for i, name := range names {
 			if _, err := d.write.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
-				return nil, fmt.Errorf("db: seed: drop index %s: %w", name, err)
+				return nil, errors.Join(fmt.Errorf("db: seed: drop index %s: %w", name, err), finish())
 			}
+			defs = append(defs, tableDefs[i])
 		}
 	}
-	return func() error {
-		for _, def := range defs {
-			if _, err := d.write.ExecContext(context.WithoutCancel(ctx), def); err != nil {
-				return fmt.Errorf("db: seed: rebuild index: %w", err)
-			}
+	return finish, nil
+}
+
+// secondaryIndexes lists the named indexes of table with their definitions.
+func (d *DB) secondaryIndexes(ctx context.Context, table string) (names, defs []string, err error) {
+	rows, err := d.write.QueryContext(ctx, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", table)
+	if err != nil {
+		return nil, nil, fmt.Errorf("db: seed: list indexes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			return nil, nil, fmt.Errorf("db: seed: list indexes: %w", err)
 		}
-		return nil
-	}, nil
+		names, defs = append(names, name), append(defs, def)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("db: seed: list indexes: %w", err)
+	}
+	return names, defs, nil
 }
 
 func (d *DB) seedBatch(ctx context.Context, tx *sql.Tx, rng *rand.Rand, now time.Time, offset, n int, withPII bool) error {
@@ -253,14 +298,19 @@ func (d *DB) seedBatch(ctx context.Context, tx *sql.Tx, rng *rand.Rand, now time
 	return nil
 }
 
-// insertRows inserts rows with multi-row INSERT statements of up to
-// rowsPerInsert rows each, preparing the full-size statement once.
+// maxSeedVariables keeps a multi-row INSERT under SQLite's limit on bound
+// parameters (32766). Fewer, larger statements matter most to the search
+// index, which flushes its pending terms at the end of every statement.
+const maxSeedVariables = 32000
+
+// insertRows inserts rows with multi-row INSERT statements as large as the
+// parameter limit allows, preparing the full-size statement once.
 func insertRows(ctx context.Context, tx *sql.Tx, table, cols string, rows [][]any) error {
-	const rowsPerInsert = 500
 	if len(rows) == 0 {
 		return nil
 	}
 	width := len(rows[0])
+	rowsPerInsert := maxSeedVariables / width
 	stmtFor := func(n int) string {
 		ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
 		return "INSERT INTO " + table + "(" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(ph+", ", n), ", ")
