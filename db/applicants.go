@@ -118,8 +118,7 @@ func reindexApplicant(ctx context.Context, tx *sql.Tx, id int64) error {
 
 const applicantColumns = `a.id, a.ref, a.display_name, a.email, a.status, COALESCE(a.assignee_id, 0),
 	COALESCE((SELECT email FROM users WHERE id = a.assignee_id), ''), COALESCE(a.created_by, 0),
-	a.created_at, a.updated_at, a.archived_at, a.legal_hold,
-	COALESCE((SELECT group_concat(provider, ',') FROM provider_links WHERE applicant_id = a.id), '')`
+	a.created_at, a.updated_at, a.archived_at, a.legal_hold, a.providers`
 
 // scanApplicant reads applicantColumns, then any extra columns a query
 // selects after them into extra.

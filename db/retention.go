@@ -346,39 +346,32 @@ func idList(ids []int64) string {
 }
 
 // RetentionPlans returns the plans of the given applicants (a page of the
-// list), keyed by id.
-func (d *DB) RetentionPlans(ctx context.Context, ids []int64) (map[int64]RetentionPlan, error) {
-	out := make(map[int64]RetentionPlan, len(ids))
-	if len(ids) == 0 {
+// list, just read), keyed by id.
+func (d *DB) RetentionPlans(ctx context.Context, applicants []Applicant) (map[int64]RetentionPlan, error) {
+	out := make(map[int64]RetentionPlan, len(applicants))
+	if len(applicants) == 0 {
 		return out, nil
 	}
 	p, err := loadPolicy(ctx, d.read)
 	if err != nil {
 		return nil, err
 	}
+	if len(p) == 0 {
+		// No rule: nothing is ever due, and what a plan then says (held,
+		// archived) is on the rows already. The list page asks on every
+		// load; this spares it a second query.
+		for _, a := range applicants {
+			out[a.ID] = RetentionPlan{ApplicantID: a.ID, Ref: a.Ref, LastEvent: a.CreatedAt, Held: a.LegalHold, Archived: a.Archived()}
+		}
+		return out, nil
+	}
+	ids := make([]int64, len(applicants))
+	for i, a := range applicants {
+		ids[i] = a.ID
+	}
 	// The ids go in as one JSON parameter, so the statement text is the
 	// same for every page and its prepared form is reused.
 	list, _ := json.Marshal(ids)
-	if len(p) == 0 {
-		// No rule: nothing is ever due, and the plan needs no events or
-		// links (the list page asks for this on every load).
-		rows, err := d.read.QueryContext(ctx, `SELECT id, ref, legal_hold, archived_at IS NOT NULL, created_at
-			FROM applicants WHERE id IN (SELECT value FROM json_each(?))`, string(list))
-		if err != nil {
-			return nil, fmt.Errorf("db: retention plans: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var pl RetentionPlan
-			var created int64
-			if err := rows.Scan(&pl.ApplicantID, &pl.Ref, &pl.Held, &pl.Archived, &created); err != nil {
-				return nil, fmt.Errorf("db: retention plans: %w", err)
-			}
-			pl.LastEvent = fromMillis(created)
-			out[pl.ApplicantID] = pl
-		}
-		return out, rows.Err()
-	}
 	err = planApplicants(ctx, d.read, p, "a.id IN (SELECT value FROM json_each(?))", []any{string(list)}, func(pl RetentionPlan) error {
 		out[pl.ApplicantID] = pl
 		return nil

@@ -152,7 +152,15 @@ func TestRetentionPlansForBadges(t *testing.T) {
 	d.SetLegalHold(ctx, held.ID, true, "", AuditEntry{})
 	gone := agedApplicant(t, d, "Gone", "idfy", "approved", t0)
 	d.Archive(ctx, gone.ID, ArchiveRequest{})
-	plans, err := d.RetentionPlans(ctx, []int64{fresh.ID, kept.ID, held.ID, gone.ID})
+	rows := []Applicant{}
+	for _, id := range []int64{fresh.ID, kept.ID, held.ID, gone.ID} {
+		a, err := d.Applicant(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, a)
+	}
+	plans, err := d.RetentionPlans(ctx, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +171,47 @@ func TestRetentionPlansForBadges(t *testing.T) {
 		t.Errorf("kept plan = %+v", p)
 	}
 	if p := plans[held.ID]; !p.Held || p.Due(t0.Add(1000*day)) {
+		t.Errorf("held plan = %+v", p)
+	}
+	if p := plans[gone.ID]; !p.Archived {
+		t.Errorf("archived plan = %+v", p)
+	}
+}
+
+// TestRetentionPlansWithoutRules: with no rule nothing is due, and the
+// plans (read from the rows, without a query) still say held and archived.
+func TestRetentionPlansWithoutRules(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	kept := agedApplicant(t, d, "Kept", "idfy", "approved", t0.Add(-3000*day))
+	held := agedApplicant(t, d, "Held", "idfy", "approved", t0)
+	d.SetLegalHold(ctx, held.ID, true, "", AuditEntry{})
+	gone := agedApplicant(t, d, "Gone", "idfy", "approved", t0)
+	d.Archive(ctx, gone.ID, ArchiveRequest{})
+	var rows []Applicant
+	for _, id := range []int64{kept.ID, held.ID, gone.ID} {
+		a, err := d.Applicant(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, a)
+	}
+	plans, err := d.RetentionPlans(ctx, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 3 {
+		t.Fatalf("%d plans, want 3", len(plans))
+	}
+	for id, p := range plans {
+		if !p.DueAt.IsZero() || p.Due(t0.Add(10000*day)) || p.ApplicantID != id {
+			t.Errorf("plan %d = %+v: nothing is due without a rule", id, p)
+		}
+	}
+	if p := plans[kept.ID]; p.Held || p.Archived || p.Ref != kept.Ref {
+		t.Errorf("kept plan = %+v", p)
+	}
+	if p := plans[held.ID]; !p.Held || p.Archived {
 		t.Errorf("held plan = %+v", p)
 	}
 	if p := plans[gone.ID]; !p.Archived {

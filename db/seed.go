@@ -136,6 +136,11 @@ const bulkSeed = 100_000
 // seededTables are the tables whose secondary indexes a bulk seed rebuilds.
 var seededTables = []string{"applicants", "provider_links", "verifications", "verification_events"}
 
+// bulkSeedTriggers are the triggers a bulk seed drops and creates again
+// because it writes what they would: each new link rewrote its applicant's
+// providers, which the seed inserts with the applicant.
+var bulkSeedTriggers = []string{"applicant_providers_link_insert"}
+
 // bulkSeedCacheKiB is the write connection's page cache during a bulk
 // seed. The unique indexes on random keys (applicant refs, link tokens)
 // are inserted into at random; once they outgrow the usual cache, every
@@ -151,6 +156,7 @@ const bulkSeedCacheKiB = 512 * 1024
 //   - the search index stops merging its segments as it goes (automerge
 //     rewrote each term's postings many times over) and is optimised into
 //     one segment at the end;
+//   - bulkSeedTriggers are dropped and created again;
 //   - the write connection gets a larger page cache.
 func (d *DB) startBulkSeed(ctx context.Context) (func() error, error) {
 	var (
@@ -179,37 +185,49 @@ func (d *DB) startBulkSeed(ctx context.Context) (func() error, error) {
 		undo = append([]string{s.undo}, undo...)
 	}
 	undo = append([]string{"INSERT INTO applicant_search(applicant_search) VALUES('optimize')"}, undo...)
-	for _, table := range seededTables {
-		names, tableDefs, err := d.secondaryIndexes(ctx, table)
+	drop := func(kind, where string, args ...any) error {
+		names, found, err := d.schemaObjects(ctx, kind, where, args...)
 		if err != nil {
-			return nil, errors.Join(err, finish())
+			return err
 		}
 		for i, name := range names {
-			if _, err := d.write.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
-				return nil, errors.Join(fmt.Errorf("db: seed: drop index %s: %w", name, err), finish())
+			if _, err := d.write.ExecContext(ctx, `DROP `+strings.ToUpper(kind)+` "`+name+`"`); err != nil {
+				return fmt.Errorf("db: seed: drop %s %s: %w", kind, name, err)
 			}
-			defs = append(defs, tableDefs[i])
+			defs = append(defs, found[i])
+		}
+		return nil
+	}
+	for _, table := range seededTables {
+		if err := drop("index", "tbl_name = ?", table); err != nil {
+			return nil, errors.Join(err, finish())
+		}
+	}
+	for _, name := range bulkSeedTriggers {
+		if err := drop("trigger", "name = ?", name); err != nil {
+			return nil, errors.Join(err, finish())
 		}
 	}
 	return finish, nil
 }
 
-// secondaryIndexes lists the named indexes of table with their definitions.
-func (d *DB) secondaryIndexes(ctx context.Context, table string) (names, defs []string, err error) {
-	rows, err := d.write.QueryContext(ctx, "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", table)
+// schemaObjects lists the named schema objects of a kind ("index",
+// "trigger") that match where, with their definitions.
+func (d *DB) schemaObjects(ctx context.Context, kind, where string, args ...any) (names, defs []string, err error) {
+	rows, err := d.write.QueryContext(ctx, "SELECT name, sql FROM sqlite_schema WHERE type = ? AND sql IS NOT NULL AND "+where, append([]any{kind}, args...)...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("db: seed: list indexes: %w", err)
+		return nil, nil, fmt.Errorf("db: seed: list %ss: %w", kind, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var name, def string
 		if err := rows.Scan(&name, &def); err != nil {
-			return nil, nil, fmt.Errorf("db: seed: list indexes: %w", err)
+			return nil, nil, fmt.Errorf("db: seed: list %ss: %w", kind, err)
 		}
 		names, defs = append(names, name), append(defs, def)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("db: seed: list indexes: %w", err)
+		return nil, nil, fmt.Errorf("db: seed: list %ss: %w", kind, err)
 	}
 	return names, defs, nil
 }
@@ -237,7 +255,7 @@ func (d *DB) seedBatch(ctx context.Context, tx *sql.Tx, rng *rand.Rand, now time
 		id, vid := baseA+int64(i)+1, baseV+int64(i)+1
 		reference := strings.ToLower(a.provider[:2]) + "-" + a.ref[3:]
 		extID := seedExternalID(rng, a.provider)
-		apps = append(apps, []any{id, a.ref, a.name, a.email, a.hist.status, a.created, a.updated})
+		apps = append(apps, []any{id, a.ref, a.name, a.email, a.hist.status, a.created, a.updated, a.provider})
 		search = append(search, []any{id, a.name, searchEmail(a.email), a.ref + " " + reference + " " + extID})
 		links = append(links, []any{id, a.provider, reference, extID, a.hist.status, a.updated})
 		current := a.hist.path[len(a.hist.path)-1]
@@ -279,7 +297,7 @@ func (d *DB) seedBatch(ctx context.Context, tx *sql.Tx, rng *rand.Rand, now time
 		cols  string
 		rows  [][]any
 	}{
-		{"applicants", "id, ref, display_name, email, status, created_at, updated_at", apps},
+		{"applicants", "id, ref, display_name, email, status, created_at, updated_at, providers", apps},
 		{"data_keys", "applicant_id, kek_id, wrapped, created_at", keys},
 		{"provider_links", "applicant_id, provider, reference, external_id, status, updated_at", links},
 		{"verifications", "id, applicant_id, provider, reference, status, provider_status, token, token_expires_at, created_at, updated_at", vers},

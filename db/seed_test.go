@@ -3,12 +3,15 @@ package db
 import (
 	"context"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
 // TestBulkSeedPutsTheStoreBack seeds through the bulk path (indexes
-// dropped, search merging off, a large cache) and checks that everything
-// it changed is back: the same indexes as a fresh store, the search
+// and a trigger dropped, search merging off, a large cache) and checks that everything
+// it changed is back: the same indexes and triggers as a fresh store,
+// each applicant's providers as its links say, the search
 // index's merge settings, the page cache, and search finding every match.
 func TestBulkSeedPutsTheStoreBack(t *testing.T) {
 	ctx := context.Background()
@@ -18,7 +21,7 @@ func TestBulkSeedPutsTheStoreBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	indexes := func(d *DB) []string {
-		rows, err := d.read.QueryContext(ctx, "SELECT name || ': ' || sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+		rows, err := d.read.QueryContext(ctx, "SELECT type || ' ' || name || ': ' || sql FROM sqlite_schema WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +40,13 @@ func TestBulkSeedPutsTheStoreBack(t *testing.T) {
 		return defs
 	}
 	if got, want := indexes(d), indexes(fresh); !slices.Equal(got, want) {
-		t.Errorf("indexes after a bulk seed:\n%q\nwant\n%q", got, want)
+		t.Errorf("indexes and triggers after a bulk seed:\n%q\nwant\n%q", got, want)
+	}
+	var wrong int
+	d.read.QueryRowContext(ctx, `SELECT count(*) FROM applicants a WHERE a.providers != COALESCE((SELECT group_concat(provider, ',')
+		FROM (SELECT provider FROM provider_links WHERE applicant_id = a.id ORDER BY provider)), '')`).Scan(&wrong)
+	if wrong != 0 {
+		t.Errorf("%d applicants list other providers than their links", wrong)
 	}
 	for key, want := range map[string]int{"automerge": 4, "crisismerge": 16} {
 		var got int
@@ -69,5 +78,49 @@ func TestBulkSeedPutsTheStoreBack(t *testing.T) {
 	}
 	if got != want {
 		t.Errorf("search found %d Okafors, want %d", got, want)
+	}
+}
+
+// TestApplicantProvidersFollowLinks: the applicant's providers column
+// (migration 010) follows its links through insert, update and delete.
+func TestApplicantProvidersFollowLinks(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	a, err := d.CreateApplicant(ctx, NewApplicant{Name: "Ana Costa"}, AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.CreateApplicant(ctx, NewApplicant{Name: "Finn Berg"}, AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name  string
+		sql   string
+		wantA string
+		wantB string
+	}{
+		{"first link", "INSERT INTO provider_links(applicant_id, provider, reference, updated_at) VALUES (?, 'idfy', 'r1', 1)", "idfy", ""},
+		{"second link, listed in order", "INSERT INTO provider_links(applicant_id, provider, reference, updated_at) VALUES (?, 'corepass', 'r2', 1)", "corepass,idfy", ""},
+		{"provider changed", "UPDATE provider_links SET provider = 'blockpass' WHERE applicant_id = ? AND provider = 'idfy'", "blockpass,corepass", ""},
+		{"link moved to another applicant", "UPDATE provider_links SET applicant_id = " + strconv.FormatInt(b.ID, 10) + " WHERE applicant_id = ? AND provider = 'corepass'", "blockpass", "corepass"},
+		{"link deleted", "DELETE FROM provider_links WHERE applicant_id = ?", "", "corepass"},
+	}
+	for _, s := range steps {
+		if _, err := d.write.ExecContext(ctx, s.sql, a.ID); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		for _, c := range []struct {
+			id   int64
+			want string
+		}{{a.ID, s.wantA}, {b.ID, s.wantB}} {
+			got, err := d.Applicant(ctx, c.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got.Providers, ",") != c.want {
+				t.Errorf("%s: applicant %d providers = %q, want %q", s.name, c.id, got.Providers, c.want)
+			}
+		}
 	}
 }

@@ -179,7 +179,7 @@ func (h *archiveHandler) panel(c echo.Context, a db.Applicant) (archive.PanelVie
 	now := h.deps.Now()
 	v := archive.PanelView{ApplicantID: a.ID, CSRF: h.deps.Web.Sessions.CSRFToken(c), Archived: a.Archived(), LegalHold: a.LegalHold,
 		CanArchive: st.Can(authz.Archive), Now: now}
-	plans, err := h.deps.DB.RetentionPlans(ctx, []int64{a.ID})
+	plans, err := h.deps.DB.RetentionPlans(ctx, []db.Applicant{a})
 	if err != nil {
 		return v, err
 	}
@@ -206,11 +206,7 @@ func (h *archiveHandler) panel(c echo.Context, a db.Applicant) (archive.PanelVie
 
 // badges loads the retention badge of each row of a list page.
 func (h *archiveHandler) badges(ctx context.Context, rows []db.Applicant) (map[int64]archive.Badge, error) {
-	ids := make([]int64, len(rows))
-	for i, a := range rows {
-		ids[i] = a.ID
-	}
-	plans, err := h.deps.DB.RetentionPlans(ctx, ids)
+	plans, err := h.deps.DB.RetentionPlans(ctx, rows)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -262,6 +263,9 @@ func Render(c echo.Context, code int, comp templ.Component) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	// The whole page is in hand: its length spares both ends chunked
+	// encoding.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	c.Response().WriteHeader(code)
 	_, err := c.Response().Write(buf.Bytes())
 	return err
