@@ -11,7 +11,6 @@ package views
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/kycdesk/kycdesk/web/authz"
 )
@@ -69,39 +68,3 @@ func (p Page) CSRFHeaders() string {
 	return fmt.Sprintf(`{"X-CSRF-Token": %q}`, p.CSRF)
 }
 
-// RelTime renders t relative to now ("3 min ago").
-func RelTime(t, now time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	d := now.Sub(t)
-	future := d < 0
-	if future {
-		d = -d
-	}
-	var s string
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		s = fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 48*time.Hour:
-		s = fmt.Sprintf("%d h", int(d.Hours()))
-	case d < 60*24*time.Hour:
-		s = fmt.Sprintf("%d days", int(d.Hours()/24))
-	default:
-		s = fmt.Sprintf("%d months", int(d.Hours()/24/30))
-	}
-	if future {
-		return "in " + s
-	}
-	return s + " ago"
-}
-
-// ExactTime renders t for a tooltip and machine-readable attributes.
-func ExactTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
-}

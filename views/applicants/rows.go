@@ -1,0 +1,65 @@
+package applicants
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/kycdesk/kycdesk/db"
+	"github.com/kycdesk/kycdesk/views"
+	"github.com/kycdesk/kycdesk/views/archive"
+	"github.com/kycdesk/kycdesk/views/components"
+)
+
+// rows is the table body of the list: one row per applicant, with what
+// other features add to a row (the bulk-archive checkbox, the retention
+// badge). It is the hot path of every list page, fifty rows each, so it is
+// written as append functions rather than templ (see views/appended.go).
+func rows(v ListView) templ.Component {
+	return views.Appended(func(b []byte) []byte {
+		for _, a := range v.Rows {
+			b = appendRow(b, a, v.Now, archive.RowExtras{Select: v.CanArchive, Retention: v.Retention[a.ID]})
+		}
+		return b
+	})
+}
+
+func appendRow(b []byte, a db.Applicant, now time.Time, x archive.RowExtras) []byte {
+	b = append(b, `<tr class="border-t border-slate-100 hover:bg-slate-50 focus-within:bg-blue-50" data-row data-testid="applicant-row"><td class="px-3 py-2">`...)
+	if x.Select {
+		b = archive.AppendRowSelect(b, a.ID, a.Ref)
+	}
+	b = append(b, `<a href="/applicants/`...)
+	b = strconv.AppendInt(b, a.ID, 10)
+	b = append(b, `" class="font-medium text-blue-800 hover:underline">`...)
+	if a.Archived() {
+		b = append(b, `<span class="italic text-slate-500">archived</span>`...)
+	} else {
+		b = views.AppendText(b, a.Name)
+	}
+	b = append(b, `</a>`...)
+	if !a.Archived() && a.Email != "" {
+		b = append(b, ` <div class="text-xs text-slate-500">`...)
+		b = views.AppendText(b, a.Email)
+		b = append(b, `</div>`...)
+	}
+	b = append(b, `</td><td class="px-3 py-2 font-mono text-xs">`...)
+	b = views.AppendText(b, a.Ref)
+	b = append(b, `</td><td class="px-3 py-2 space-x-1">`...)
+	for i, p := range a.Providers {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = components.AppendProviderBadge(b, p)
+	}
+	b = append(b, `</td><td class="px-3 py-2">`...)
+	b = components.AppendStatusBadge(b, a.Status)
+	b = append(b, `</td><td class="px-3 py-2 whitespace-nowrap">`...)
+	b = components.AppendTime(b, a.UpdatedAt, now)
+	b = append(b, `</td><td class="px-3 py-2 text-xs">`...)
+	b = views.AppendText(b, a.Assignee)
+	b = append(b, `</td><td class="px-3 py-2">`...)
+	b = archive.AppendRetentionBadge(b, x.Retention)
+	return append(b, `</td></tr>`...)
+}
