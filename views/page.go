@@ -67,4 +67,3 @@ func (p Page) NavItems() []NavItem {
 func (p Page) CSRFHeaders() string {
 	return fmt.Sprintf(`{"X-CSRF-Token": %q}`, p.CSRF)
 }
-
