@@ -35,6 +35,8 @@ type DB struct {
 	kek   *seal.KEK
 	now   func() time.Time
 	path  string
+
+	badgePolicy policyCache // the retention policy as the list's badges see it
 }
 
 // Options configure Open.

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -108,6 +109,8 @@ func (d *DB) SetRetentionRules(ctx context.Context, rules []RetentionRule, audit
 		}
 		want[r.Provider+"/"+r.Outcome] = r.Days
 	}
+	// Whatever happens, the list's badges read the rules afresh.
+	defer d.badgePolicy.drop()
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := retentionRules(ctx, tx)
 		if err != nil {
@@ -226,6 +229,40 @@ func loadPolicy(ctx context.Context, q querier) (policy, error) {
 		p[r.Provider+"/"+r.Outcome] = r.Days
 	}
 	return p, nil
+}
+
+// policyCache keeps the policy for RetentionPlans, which the list page
+// calls on every load (a query each time was a twentieth of a list
+// request). Rules change rarely and only through SetRetentionRules, which
+// drops the copy; a copy is also never older than policyCacheTTL, in case
+// another process changed the rules. The retention job, which archives,
+// always reads the rules afresh.
+type policyCache struct {
+	mu sync.Mutex
+	p  policy
+	at time.Time // zero: nothing cached
+}
+
+const policyCacheTTL = 5 * time.Second
+
+func (c *policyCache) get(load func() (policy, error)) (policy, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && time.Since(c.at) < policyCacheTTL {
+		return c.p, nil
+	}
+	p, err := load()
+	if err != nil {
+		return nil, err
+	}
+	c.p, c.at = p, time.Now()
+	return p, nil
+}
+
+func (c *policyCache) drop() {
+	c.mu.Lock()
+	c.at = time.Time{}
+	c.mu.Unlock()
 }
 
 // planPart is one provider link of an applicant as planning sees it.
@@ -352,7 +389,7 @@ func (d *DB) RetentionPlans(ctx context.Context, applicants []Applicant) (map[in
 	if len(applicants) == 0 {
 		return out, nil
 	}
-	p, err := loadPolicy(ctx, d.read)
+	p, err := d.badgePolicy.get(func() (policy, error) { return loadPolicy(ctx, d.read) })
 	if err != nil {
 		return nil, err
 	}

@@ -217,6 +217,17 @@ func TestRetentionPlansWithoutRules(t *testing.T) {
 	if p := plans[gone.ID]; !p.Archived {
 		t.Errorf("archived plan = %+v", p)
 	}
+	// The badges keep the policy for a few seconds; a rule set here shows
+	// at once.
+	if err := d.SetRetentionRules(ctx, []RetentionRule{{Provider: RetentionAny, Outcome: OutcomeApproved, Days: 30}}, AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	if plans, err = d.RetentionPlans(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	if p := plans[kept.ID]; p.DueAt.IsZero() || !p.Due(t0) {
+		t.Errorf("after a 30-day rule, the 3000-day-old plan = %+v, want due", p)
+	}
 }
 
 func TestApplyWithdrawal(t *testing.T) {
