@@ -26,13 +26,13 @@ func rows(v ListView) templ.Component {
 }
 
 func appendRow(b []byte, a db.Applicant, now time.Time, x archive.RowExtras) []byte {
-	b = append(b, `<tr class="border-t border-slate-100 hover:bg-slate-50 focus-within:bg-blue-50" data-row data-testid="applicant-row"><td class="px-3 py-2">`...)
+	b = append(b, `<tr class="list-row" data-row data-testid="applicant-row"><td>`...)
 	if x.Select {
 		b = archive.AppendRowSelect(b, a.ID, a.Ref)
 	}
 	b = append(b, `<a href="/applicants/`...)
 	b = strconv.AppendInt(b, a.ID, 10)
-	b = append(b, `" class="font-medium text-blue-800 hover:underline">`...)
+	b = append(b, `" class="list-name">`...)
 	if a.Archived() {
 		b = append(b, `<span class="italic text-slate-500">archived</span>`...)
 	} else {
@@ -40,26 +40,26 @@ func appendRow(b []byte, a db.Applicant, now time.Time, x archive.RowExtras) []b
 	}
 	b = append(b, `</a>`...)
 	if !a.Archived() && a.Email != "" {
-		b = append(b, ` <div class="text-xs text-slate-500">`...)
+		b = append(b, ` <div class="list-sub">`...)
 		b = views.AppendText(b, a.Email)
 		b = append(b, `</div>`...)
 	}
-	b = append(b, `</td><td class="px-3 py-2 font-mono text-xs">`...)
+	b = append(b, `</td><td class="font-mono text-xs">`...)
 	b = views.AppendText(b, a.Ref)
-	b = append(b, `</td><td class="px-3 py-2 space-x-1">`...)
+	b = append(b, `</td><td class="space-x-1">`...)
 	for i, p := range a.Providers {
 		if i > 0 {
 			b = append(b, ' ')
 		}
 		b = components.AppendProviderBadge(b, p)
 	}
-	b = append(b, `</td><td class="px-3 py-2">`...)
+	b = append(b, `</td><td>`...)
 	b = components.AppendStatusBadge(b, a.Status)
-	b = append(b, `</td><td class="px-3 py-2 whitespace-nowrap">`...)
+	b = append(b, `</td><td class="whitespace-nowrap">`...)
 	b = components.AppendTime(b, a.UpdatedAt, now)
-	b = append(b, `</td><td class="px-3 py-2 text-xs">`...)
+	b = append(b, `</td><td class="text-xs">`...)
 	b = views.AppendText(b, a.Assignee)
-	b = append(b, `</td><td class="px-3 py-2">`...)
+	b = append(b, `</td><td>`...)
 	b = archive.AppendRetentionBadge(b, x.Retention)
 	return append(b, `</td></tr>`...)
 }

@@ -48,7 +48,7 @@ func BadgeFor(p db.RetentionPlan, now time.Time) Badge {
 // retentionBadgeClass is the whole class string of a retention badge (one
 // per list row: a plain string costs less than a templ class list).
 func retentionBadgeClass(kind string) string {
-	return "inline-block whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset " + badgeClass(kind)
+	return "badge whitespace-nowrap " + badgeClass(kind)
 }
 
 func badgeClass(kind string) string {

@@ -32,7 +32,7 @@ func ProviderBadge(provider string) templ.Component {
 
 // AppendProviderBadge appends the markup of ProviderBadge.
 func AppendProviderBadge(b []byte, provider string) []byte {
-	b = append(b, `<span class="inline-block rounded border border-slate-300 bg-white px-1.5 py-0.5 text-xs text-slate-700">`...)
+	b = append(b, `<span class="provider-badge">`...)
 	b = views.AppendText(b, ProviderTitle(provider))
 	return append(b, `</span>`...)
 }

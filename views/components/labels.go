@@ -20,8 +20,8 @@ var statusClasses = map[string]string{
 	"withdrawn":    "bg-purple-50 text-purple-800 ring-purple-300",
 }
 
-// badgeBase is the shape every status badge shares.
-const badgeBase = "inline-block rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset "
+// badgeBase is the shape every status badge shares (tailwind/input.css).
+const badgeBase = "badge "
 
 // badgeClass is the whole class string of a status badge, as one constant
 // string per status (the list renders 50 of them per page).
