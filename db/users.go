@@ -176,24 +176,23 @@ const touchEvery = time.Minute
 
 // SessionUser returns the user of a live session, ending the session if it
 // has timed out. ErrNotFound when there is no live session or the user is
-// disabled.
+// disabled. It runs on every staff request, so it reads only what a
+// request needs: the user's ID, Email and Role (the rest of User is zero).
 func (d *DB) SessionUser(ctx context.Context, sessionID string, lim SessionLimits) (User, error) {
 	if sessionID == "" {
 		return User{}, ErrNotFound
 	}
 	var created, seen, notAfter int64
-	row := d.read.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, s.not_after, u.id, u.email, u.role, u.password_hash, COALESCE(u.saml_name_id, ''),
-		u.disabled, u.failed_logins, u.locked_until, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, sessionID)
+	row := d.read.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, s.not_after, u.id, u.email, u.role, u.disabled
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, sessionID)
 	var u User
-	var locked, ucreated int64
-	err := row.Scan(&created, &seen, &notAfter, &u.ID, &u.Email, &u.Role, &u.PasswordHash, &u.SAMLNameID, &u.Disabled, &u.FailedLogins, &locked, &ucreated)
+	err := row.Scan(&created, &seen, &notAfter, &u.ID, &u.Email, &u.Role, &u.Disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("db: session: %w", err)
 	}
-	u.CreatedAt = fromMillis(ucreated)
 	now := d.now()
 	// not_after is the cap an IdP set (SessionNotOnOrAfter); 0 = none.
 	if u.Disabled || now.Sub(fromMillis(seen)) > lim.Idle || now.Sub(fromMillis(created)) > lim.Absolute ||
