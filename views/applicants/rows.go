@@ -33,9 +33,14 @@ func appendRow(b []byte, a db.Applicant, now time.Time, x archive.RowExtras) []b
 	b = append(b, `<a href="/applicants/`...)
 	b = strconv.AppendInt(b, a.ID, 10)
 	b = append(b, `" class="list-name">`...)
-	if a.Archived() {
+	switch {
+	case a.Archived():
 		b = append(b, `<span class="italic text-slate-500">archived</span>`...)
-	} else {
+	case a.Name == "":
+		// No name yet (a Blockpass candidate before its profile, a wallet
+		// before its application): the link still needs words.
+		b = append(b, `<span class="italic text-slate-500">no name yet</span>`...)
+	default:
 		b = views.AppendText(b, a.Name)
 	}
 	b = append(b, `</a>`...)
