@@ -330,7 +330,9 @@ func TestSelfKeyRefusals(t *testing.T) {
 		ct, body := multipartOf(p)
 		return app.walletRequest(http.MethodPost, "/files", tok, ct, body)
 	}
-	pngUp := upload(done.WalletJWT, filePart{name: "document", contentType: "image/jpeg", filename: "passport.jpg", data: testPNG(t)})
+	// Uploaded without a declared type: the application's declaration is
+	// then the first, and is checked when the application names the file.
+	pngUp := upload(done.WalletJWT, filePart{name: "document", contentType: "application/octet-stream", filename: "passport", data: testPNG(t)})
 	if pngUp.Status != http.StatusOK {
 		t.Fatalf("PNG upload = %d %v", pngUp.Status, pngUp.Body)
 	}
@@ -380,6 +382,9 @@ func TestSelfKeyRefusals(t *testing.T) {
 		}, 400, "file_invalid"},
 		{"an EXE declared as JPEG", func() walletReply {
 			return upload(done.WalletJWT, filePart{name: "document", contentType: "image/jpeg", filename: "passport.jpg", data: []byte("MZ\x90\x00\x03\x00\x00\x00 This program cannot be run in DOS mode")})
+		}, 400, "file_invalid"},
+		{"a PNG declared as JPEG at upload", func() walletReply {
+			return upload(done.WalletJWT, filePart{name: "document", contentType: "image/jpeg", filename: "passport.jpg", data: testPNG(t)})
 		}, 400, "file_invalid"},
 		{"a PNG declared as JPEG in the application", func() walletReply { return apply(done.WalletJWT, "standard", pngUp.str("id"), "image/jpeg") }, 400, "file_invalid"},
 		{"an application from a wallet without a user", func() walletReply { return apply(freshTok, "standard", pngUp.str("id"), "image/png") }, 404, "user_does_not_exist"},

@@ -232,3 +232,25 @@ func assertSamePixels(t *testing.T, a, b []byte) {
 		}
 	}
 }
+
+func TestMatchesDeclared(t *testing.T) {
+	for _, c := range []struct {
+		declared, sniffed string
+		want              bool
+	}{
+		{"", PNG, true},
+		{"application/octet-stream", PDF, true},
+		{"image/jpeg", JPEG, true},
+		{"IMAGE/JPEG; charset=binary", JPEG, true},
+		{"image/jpg", JPEG, true},
+		{"image/pjpeg", JPEG, true},
+		{"image/jpeg", PNG, false},
+		{"image/png", PDF, false},
+		{"application/pdf", JPEG, false},
+		{"text/html", PNG, false},
+	} {
+		if got := MatchesDeclared(c.declared, c.sniffed); got != c.want {
+			t.Errorf("MatchesDeclared(%q, %q) = %v, want %v", c.declared, c.sniffed, got, c.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package document
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 var (
@@ -24,4 +25,20 @@ func Sniff(data []byte) (string, error) {
 		return PDF, nil
 	}
 	return "", fmt.Errorf("sniff: %w", ErrUnsupportedType)
+}
+
+// MatchesDeclared reports whether a sender's declared content type agrees
+// with what Sniff found. No declaration, or the generic
+// application/octet-stream, declares nothing and agrees with anything;
+// parameters and case are ignored, and the common aliases of JPEG count as
+// JPEG.
+func MatchesDeclared(declared, sniffed string) bool {
+	declared, _, _ = strings.Cut(declared, ";")
+	switch declared = strings.ToLower(strings.TrimSpace(declared)); declared {
+	case "", "application/octet-stream":
+		return true
+	case "image/jpg", "image/pjpeg":
+		declared = JPEG
+	}
+	return declared == sniffed
 }

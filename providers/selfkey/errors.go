@@ -58,6 +58,7 @@ var (
 	ErrInvalidAttributes        = &Error{http.StatusBadRequest, "invalid_attributes", "Validation errors occurred", providers.ErrMalformed}
 	ErrNoFile                   = &Error{http.StatusBadRequest, "no_file", "No file uploaded", providers.ErrMalformed}
 	ErrFileInvalid              = &Error{http.StatusBadRequest, "file_invalid", "Should be a single file", providers.ErrMalformed}
+	ErrFileMislabelled          = &Error{http.StatusBadRequest, "file_invalid", "File content does not match its declared type", providers.ErrMalformed}
 	ErrUserNotFound             = &Error{http.StatusNotFound, "user_does_not_exist", "User with provided key does not exist", nil}
 	ErrNotFound                 = &Error{http.StatusNotFound, "not_found", "Not found", nil}
 	// ErrResolver is a did:selfkey lookup that failed on our side (RPC

@@ -63,7 +63,8 @@ func ParseFileUpload(contentType string, body io.Reader, l Limits) (Upload, erro
 	if err != nil {
 		return Upload{}, fmt.Errorf("selfkey: parse file: %w", err)
 	}
-	up, err := sanitizeUpload(formPart{name: "file", isFile: true, data: raw}, l)
+	declared, _, _ := strings.Cut(strings.TrimPrefix(b.File, "data:"), ";")
+	up, err := sanitizeUpload(formPart{name: "file", isFile: true, data: raw, declaredType: declared}, l)
 	if err != nil {
 		return Upload{}, fmt.Errorf("selfkey: parse file: %w", err)
 	}

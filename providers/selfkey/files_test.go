@@ -40,6 +40,12 @@ func TestParseFileUpload(t *testing.T) {
 	add("json data URL", "application/json", []byte(`{"file":"data:image/jpeg;base64,`+base64.StdEncoding.EncodeToString(dirty)+`"}`), document.JPEG, nil)
 	add("json plain base64", "application/json", []byte(`{"file":"`+base64.StdEncoding.EncodeToString(jpg)+`"}`), document.JPEG, nil)
 	add("json empty", "application/json", []byte(`{}`), "", ErrNoFile)
+	ct, b = form(formField{name: "document", contentType: "image/jpeg", filename: "id.jpg", data: makePNG(t)})
+	add("png declared as jpeg", ct, b, "", ErrFileMislabelled)
+	ct, b = form(formField{name: "document", contentType: "image/jpg", filename: "id.jpg", data: jpg})
+	add("jpeg declared as image/jpg", ct, b, document.JPEG, nil)
+	add("json data URL, png declared as jpeg", "application/json", []byte(`{"file":"data:image/jpeg;base64,`+base64.StdEncoding.EncodeToString(makePNG(t))+`"}`), "", ErrFileMislabelled)
+	add("json data URL, pdf declared as png", "application/json", []byte(`{"file":"data:image/png;base64,`+base64.StdEncoding.EncodeToString([]byte("%PDF-1.4\n%%EOF\n"))+`"}`), "", ErrFileMislabelled)
 	add("text body", "text/plain", []byte(`x`), "", ErrBadRequest)
 
 	for _, tt := range tests {

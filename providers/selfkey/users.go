@@ -162,6 +162,12 @@ func sanitizeUpload(p formPart, l Limits) (Upload, error) {
 	if err != nil {
 		return Upload{}, fmt.Errorf("document %s: %w", fieldLabel(p.name), err)
 	}
+	// A declared type is never trusted, but one that contradicts the
+	// content is refused here, where the wallet can still send the file
+	// again, not later when an application names it.
+	if !document.MatchesDeclared(p.declaredType, info.ContentType) {
+		return Upload{}, fmt.Errorf("document %s: %w", fieldLabel(p.name), ErrFileMislabelled)
+	}
 	return Upload{Field: p.name, ContentType: info.ContentType, Data: clean, Width: info.Width, Height: info.Height}, nil
 }
 

@@ -70,7 +70,7 @@ func TestParseUserMultipart(t *testing.T) {
 		formField{name: "attributes", contentType: "application/json", data: []byte(finalAttributes)},
 		formField{name: "meta", contentType: "application/json", data: []byte(`{"reference":"ref-123"}`)},
 		formField{name: "$document-1", contentType: "image/jpeg", filename: "document-1", data: secretJPG},
-		formField{name: "$document-2", contentType: "image/jpeg", filename: "selfie.jpg", data: makePNG(t)},
+		formField{name: "$document-2", contentType: "application/octet-stream", filename: "selfie", data: makePNG(t)},
 	)
 	req, err := ParseUsers(ct, bytes.NewReader(body), NewLimits(0, 0))
 	if err != nil {
@@ -84,7 +84,7 @@ func TestParseUserMultipart(t *testing.T) {
 		t.Fatalf("document 1 not sanitised: %s, %d bytes", doc.ContentType, len(doc.Data))
 	}
 	if req.Uploads["$document-2"].ContentType != document.PNG {
-		t.Fatalf("declared type trusted over content: %s", req.Uploads["$document-2"].ContentType)
+		t.Fatalf("undeclared PNG stored as %s", req.Uploads["$document-2"].ContentType)
 	}
 	ex, err := req.Extract(NewLimits(0, 0))
 	if err != nil {
@@ -160,6 +160,7 @@ func TestParseUserMultipartRefusals(t *testing.T) {
 		wantErr error
 	}{
 		{"mislabelled html", []formField{attrs, {name: "$document-1", contentType: "image/jpeg", filename: "passport.jpg", data: []byte("<html><script>x</script></html>")}}, NewLimits(0, 0), nil, document.ErrUnsupportedType},
+		{"png declared as jpeg", []formField{attrs, {name: "$document-1", contentType: "image/jpeg", filename: "passport.jpg", data: makePNG(t)}}, NewLimits(0, 0), nil, ErrFileMislabelled},
 		{"oversize document", []formField{attrs, {name: "$document-1", contentType: "image/jpeg", data: jpg}}, small, nil, document.ErrTooLarge},
 		{"oversize request", []formField{attrs, {name: "$document-1", data: jpg}, {name: "$document-2", data: jpg}}, NewLimits(int64(len(jpg)), int64(len(jpg))+200), nil, ErrRequestTooLarge},
 		{"oversize attributes", []formField{{name: "attributes", data: bytes.Repeat([]byte(" "), 2<<20)}}, NewLimits(0, 0), nil, ErrRequestTooLarge},
