@@ -186,6 +186,15 @@ type Refresher interface {
 	Refresh(ctx context.Context, reference, providerRef string) (Update, error)
 }
 
+// StatusPeeker is implemented by a Refresher whose Refresh downloads more
+// than the status (documents, attributes): PeekStatus reads only the
+// provider's status and its normalised status, and reconciliation
+// refreshes only when they moved. Without it, every pass over an undecided
+// verification downloaded all its files again, to throw them away.
+type StatusPeeker interface {
+	PeekStatus(ctx context.Context, reference, providerRef string) (providerStatus string, status Status, err error)
+}
+
 // InboundVerifier checks an inbound webhook/callback's authenticity from its
 // headers and raw body, before anything is parsed or stored as trusted.
 type InboundVerifier interface {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,8 @@ type idfyEnv struct {
 	db     *db.DB
 	clock  *testClock
 	client *idfy.Client
+	// downloads counts the resource downloads the simulator served.
+	downloads atomic.Int64
 }
 
 func newIDfyEnv(t *testing.T, baseURL string) *idfyEnv {
@@ -41,7 +44,12 @@ func newIDfyEnv(t *testing.T, baseURL string) *idfyEnv {
 	}
 	t.Cleanup(func() { d.Close() })
 	e.db = d
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.sim.ServeHTTP(w, r) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/resources/") {
+			e.downloads.Add(1)
+		}
+		e.sim.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	e.sim = idfysim.New(idfysim.Config{PublicURL: srv.URL, AccountID: "acct", APIKey: "key", Now: e.clock.Now})
 	e.client, err = idfy.New(idfy.Config{URL: srv.URL, AccountID: "acct", APIKey: "key", ConfigID: "cfg"}, nil, e.clock.Now)
@@ -139,7 +147,7 @@ func TestIDfyStartAsyncAboveTwoResources(t *testing.T) {
 // TestIDfyReconcileCatchesUpLostWebhooks: the capture finishes and the
 // checker approves, and no webhook reaches us. Reconciliation fetches the
 // profile, downloads its files into the encrypted store, and a pass with
-// nothing new records nothing.
+// nothing new records nothing and downloads nothing.
 func TestIDfyReconcileCatchesUpLostWebhooks(t *testing.T) {
 	ctx := context.Background()
 	e := newIDfyEnv(t, "https://desk.example.org")
@@ -158,13 +166,22 @@ func TestIDfyReconcileCatchesUpLostWebhooks(t *testing.T) {
 	if len(docs) != 2 {
 		t.Fatalf("%d documents stored, want the report and the selfie", len(docs))
 	}
+	if e.downloads.Load() == 0 {
+		t.Fatal("the documents were stored without a download from the simulator")
+	}
 	before, _ := e.db.Timeline(ctx, v.ApplicantID, 100)
-	if _, err := e.svc.Reconcile(ctx, providers.IDfy); err != nil {
-		t.Fatal(err)
+	downloadsBefore := e.downloads.Load()
+	for range 3 {
+		if _, err := e.svc.Reconcile(ctx, providers.IDfy); err != nil {
+			t.Fatal(err)
+		}
 	}
 	after, _ := e.db.Timeline(ctx, v.ApplicantID, 100)
 	if len(after) != len(before) {
 		t.Errorf("a reconciliation with nothing new added %d timeline events", len(after)-len(before))
+	}
+	if n := e.downloads.Load() - downloadsBefore; n != 0 {
+		t.Errorf("reconciliations with nothing new downloaded %d resources again", n)
 	}
 	if err := e.sim.Review(ctx, v.ProviderRef, idfysim.ReviewerApproved); err != nil {
 		t.Fatal(err)

@@ -36,25 +36,14 @@ func (s *Service) Reconcile(ctx context.Context, p providers.Name) (ReconcileRes
 	for _, v := range open {
 		res.Checked++
 		if a.Refresher != nil {
-			u, err := a.Refresher.Refresh(ctx, v.Reference, v.ProviderRef)
-			// Only a changed status is news: data-carrying refreshes (IDfy,
-			// Blockpass) return the same files and attributes on every pass,
-			// and recording them again would add a timeline event each time.
-			if err == nil && u.ProviderStatus != "" && (u.ProviderStatus != v.ProviderStatus || (u.Status != "" && string(u.Status) != v.Status)) {
-				if u.Reference == "" && u.ProviderRef == "" {
-					u.Reference, u.ProviderRef = v.Reference, v.ProviderRef
-				}
-				if _, err := s.ApplyUpdate(ctx, p, "poll", u, "reconcile"); err != nil {
-					res.Failed++
-					s.Logger.Warn("reconcile: apply", "provider", p, "verification", v.ID, "err", err)
-					continue
-				}
-				res.Changed++
-				continue
-			}
-			if err != nil {
+			changed, err := s.refreshOne(ctx, p, a.Refresher, v)
+			switch {
+			case err != nil:
 				res.Failed++
 				s.Logger.Warn("reconcile: refresh", "provider", p, "verification", v.ID, "err", err)
+			case changed:
+				res.Changed++
+				continue
 			}
 		}
 		if v.Status == string(providers.StatusInvited) && !v.ExpiresAt.IsZero() && v.ExpiresAt.Before(now) {
@@ -67,6 +56,46 @@ func (s *Service) Reconcile(ctx context.Context, p providers.Name) (ReconcileRes
 		}
 	}
 	return res, nil
+}
+
+// refreshOne catches one verification up with its provider and reports
+// whether that changed anything. Only a changed status is news:
+// data-carrying refreshes (IDfy, Blockpass) return the same files and
+// attributes on every pass, and recording them again would add a timeline
+// event each time; where the provider lets us peek at the status alone,
+// nothing is downloaded unless it moved.
+func (s *Service) refreshOne(ctx context.Context, p providers.Name, r providers.Refresher, v db.Verification) (bool, error) {
+	if moved, err := statusMoved(ctx, r, v); err != nil || !moved {
+		return false, err
+	}
+	u, err := r.Refresh(ctx, v.Reference, v.ProviderRef)
+	if err != nil {
+		return false, err
+	}
+	if u.ProviderStatus == "" || (u.ProviderStatus == v.ProviderStatus && (u.Status == "" || string(u.Status) == v.Status)) {
+		return false, nil
+	}
+	if u.Reference == "" && u.ProviderRef == "" {
+		u.Reference, u.ProviderRef = v.Reference, v.ProviderRef
+	}
+	if _, err := s.ApplyUpdate(ctx, p, "poll", u, "reconcile"); err != nil {
+		return false, fmt.Errorf("apply: %w", err)
+	}
+	return true, nil
+}
+
+// statusMoved reports whether the provider's status for v may have moved:
+// always, unless the refresher can peek at the status and it has not.
+func statusMoved(ctx context.Context, r providers.Refresher, v db.Verification) (bool, error) {
+	peeker, ok := r.(providers.StatusPeeker)
+	if !ok {
+		return true, nil
+	}
+	ps, st, err := peeker.PeekStatus(ctx, v.Reference, v.ProviderRef)
+	if err != nil {
+		return false, err
+	}
+	return ps != v.ProviderStatus || (st != "" && string(st) != v.Status), nil
 }
 
 // RunReconcile reconciles every configured provider with a refresher on a

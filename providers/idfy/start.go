@@ -188,6 +188,22 @@ func (c *Client) Refresh(ctx context.Context, reference, providerRef string) (pr
 	return u, nil
 }
 
+// PeekStatus implements providers.StatusPeeker: the profile's status
+// without downloading its resources.
+func (c *Client) PeekStatus(ctx context.Context, reference, providerRef string) (string, providers.Status, error) {
+	if providerRef == "" {
+		return "", "", fmt.Errorf("idfy: peek: no profile id for this verification")
+	}
+	p, err := c.GetProfile(ctx, providerRef)
+	if err != nil {
+		return "", "", err
+	}
+	if reference != "" && p.ReferenceID != "" && p.ReferenceID != reference {
+		return "", "", fmt.Errorf("idfy: peek: the profile belongs to another reference")
+	}
+	return ProviderStatus(p.Status, p.ReviewerAction), Decide(p.Status, p.ReviewerAction), nil
+}
+
 // UpdateFrom turns a fetched profile into an Update, downloading its
 // documents (see Documents).
 func (c *Client) UpdateFrom(ctx context.Context, p Profile) (providers.Update, error) {
