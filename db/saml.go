@@ -17,8 +17,9 @@ const MaxOutstandingSAMLRequests = 10000
 // MaxOutstandingSAMLRequests sign-ins are already in progress.
 var ErrTooManySAMLRequests = errors.New("too many SAML sign-ins in progress")
 
-// SAMLRequestStore keeps the IDs of the AuthnRequests we sent until they
-// expire; Take hands each out once. It satisfies web/saml's RequestStore
+// SAMLRequestStore keeps the IDs of the AuthnRequests we sent, with the
+// hash of the secret that binds each to a browser, until they expire; Take
+// hands each out once. It satisfies web/saml's RequestStore
 // (the db package imports no app package, so the match is structural).
 type SAMLRequestStore struct{ d *DB }
 
@@ -26,11 +27,16 @@ type SAMLRequestStore struct{ d *DB }
 // AuthnRequests.
 func (d *DB) SAMLRequests() *SAMLRequestStore { return &SAMLRequestStore{d: d} }
 
-// Save records id, to continue to relayState, until exp. Expired requests
-// are dropped on the way.
-func (s *SAMLRequestStore) Save(ctx context.Context, id, relayState string, exp time.Time) error {
+// Save records id, to continue to relayState and bound to the browser
+// whose secret hashes to bindingHash (hex SHA-256), until exp. Expired
+// requests are dropped on the way.
+func (s *SAMLRequestStore) Save(ctx context.Context, id, relayState, bindingHash string, exp time.Time) error {
 	if id == "" {
 		return fmt.Errorf("db: save SAML request: %w: empty id", ErrInvalid)
+	}
+	// An unbound request could never be accepted: refuse to store one.
+	if bindingHash == "" {
+		return fmt.Errorf("db: save SAML request: %w: empty binding hash", ErrInvalid)
 	}
 	return s.d.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.d.millis()
@@ -44,8 +50,8 @@ func (s *SAMLRequestStore) Save(ctx context.Context, id, relayState string, exp 
 		if n >= MaxOutstandingSAMLRequests {
 			return fmt.Errorf("db: save SAML request: %w", ErrTooManySAMLRequests)
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO saml_requests(id, relay_state, expires_at, created_at) VALUES (?, ?, ?, ?)",
-			id, relayState, exp.UnixMilli(), now)
+		_, err := tx.ExecContext(ctx, "INSERT INTO saml_requests(id, relay_state, binding_hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
+			id, relayState, bindingHash, exp.UnixMilli(), now)
 		if err != nil {
 			if isConstraint(err) {
 				return fmt.Errorf("db: save SAML request: %w", ErrConflict)
@@ -56,24 +62,26 @@ func (s *SAMLRequestStore) Save(ctx context.Context, id, relayState string, exp 
 	})
 }
 
-// Take removes id and returns its RelayState; ok is false when id was
-// never saved, was already taken, or expired at or before now.
-func (s *SAMLRequestStore) Take(ctx context.Context, id string, now time.Time) (string, bool, error) {
-	var relay string
+// Take removes id and returns its RelayState and binding hash; ok is
+// false when id was never saved, was already taken, or expired at or
+// before now. A request saved before migration 011 has an empty binding
+// hash, which the caller must refuse.
+func (s *SAMLRequestStore) Take(ctx context.Context, id string, now time.Time) (string, string, bool, error) {
+	var relay, binding string
 	var exp int64
 	// One statement: two ACS posts racing for the same request cannot
 	// both get it.
-	err := s.d.write.QueryRowContext(ctx, "DELETE FROM saml_requests WHERE id = ? RETURNING relay_state, expires_at", id).Scan(&relay, &exp)
+	err := s.d.write.QueryRowContext(ctx, "DELETE FROM saml_requests WHERE id = ? RETURNING relay_state, binding_hash, expires_at", id).Scan(&relay, &binding, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+		return "", "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("db: take SAML request: %w", err)
+		return "", "", false, fmt.Errorf("db: take SAML request: %w", err)
 	}
 	if !now.Before(fromMillis(exp)) {
-		return "", false, nil
+		return "", "", false, nil
 	}
-	return relay, true, nil
+	return relay, binding, true, nil
 }
 
 // SAMLAssertionStore remembers accepted assertion IDs until they expire.

@@ -9,32 +9,61 @@ import (
 	"time"
 )
 
+// hashA and hashB stand for the hex SHA-256 of two browsers' binding secrets.
+const (
+	hashA = "8a1f0a6c4f3d1c2b9e7d6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
+	hashB = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+)
+
 func TestSAMLRequestsAreTakenOnceBeforeExpiry(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t, t0)
 	s := d.SAMLRequests()
-	if err := s.Save(ctx, "id-a", "/applicants?status=open", t0.Add(10*time.Minute)); err != nil {
+	if err := s.Save(ctx, "id-a", "/applicants?status=open", hashA, t0.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, "id-a", "/", t0.Add(10*time.Minute)); !errors.Is(err, ErrConflict) {
+	if err := s.Save(ctx, "id-a", "/", hashA, t0.Add(10*time.Minute)); !errors.Is(err, ErrConflict) {
 		t.Errorf("saving the same id twice: %v, want ErrConflict", err)
 	}
-	if err := s.Save(ctx, "id-b", "/", t0.Add(10*time.Minute)); err != nil {
+	if err := s.Save(ctx, "id-b", "/", hashB, t0.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 
-	relay, ok, err := s.Take(ctx, "id-a", t0.Add(time.Minute))
-	if err != nil || !ok || relay != "/applicants?status=open" {
-		t.Fatalf("Take = %q %v %v, want the relay state", relay, ok, err)
+	relay, binding, ok, err := s.Take(ctx, "id-a", t0.Add(time.Minute))
+	if err != nil || !ok || relay != "/applicants?status=open" || binding != hashA {
+		t.Fatalf("Take = %q %q %v %v, want the relay state and id-a's binding hash", relay, binding, ok, err)
 	}
-	if _, ok, _ := s.Take(ctx, "id-a", t0.Add(time.Minute)); ok {
+	if _, _, ok, _ := s.Take(ctx, "id-a", t0.Add(time.Minute)); ok {
 		t.Error("a request was taken twice")
 	}
-	if _, ok, _ := s.Take(ctx, "id-unknown", t0); ok {
+	if _, _, ok, _ := s.Take(ctx, "id-unknown", t0); ok {
 		t.Error("an unknown request was taken")
 	}
-	if _, ok, _ := s.Take(ctx, "id-b", t0.Add(10*time.Minute)); ok {
+	if _, _, ok, _ := s.Take(ctx, "id-b", t0.Add(10*time.Minute)); ok {
 		t.Error("a request was taken at its expiry")
+	}
+}
+
+func TestSAMLRequestBinding(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	s := d.SAMLRequests()
+	if err := s.Save(ctx, "id-unbound", "/", "", t0.Add(time.Minute)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("saving a request without a binding hash: %v, want ErrInvalid", err)
+	}
+	for _, bad := range []string{"secret-in-the-clear", hashA[:63], hashA + "0", "8A1F" + hashA[4:]} {
+		if err := s.Save(ctx, "id-bad", "/", bad, t0.Add(time.Minute)); err == nil {
+			t.Errorf("the database stored binding hash %q, want only 64 lowercase hex digits", bad)
+		}
+	}
+	// A request outstanding when migration 011 ran has no binding: Take
+	// reports it with an empty hash, which the ACS refuses.
+	if _, err := d.write.ExecContext(ctx, "INSERT INTO saml_requests(id, relay_state, expires_at, created_at) VALUES ('id-legacy', '/x', ?, 0)",
+		t0.Add(time.Minute).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if relay, binding, ok, err := s.Take(ctx, "id-legacy", t0); err != nil || !ok || relay != "/x" || binding != "" {
+		t.Errorf("Take(legacy) = %q %q %v %v, want /x with an empty binding hash", relay, binding, ok, err)
 	}
 }
 
@@ -42,7 +71,7 @@ func TestSAMLRequestTakenByOneOfManyRacers(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t, t0)
 	s := d.SAMLRequests()
-	if err := s.Save(ctx, "id-race", "/", t0.Add(time.Minute)); err != nil {
+	if err := s.Save(ctx, "id-race", "/", hashA, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -52,7 +81,7 @@ func TestSAMLRequestTakenByOneOfManyRacers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, ok, err := s.Take(ctx, "id-race", t0)
+			_, _, ok, err := s.Take(ctx, "id-race", t0)
 			if err != nil {
 				t.Error(err)
 			}
@@ -79,11 +108,11 @@ func TestSAMLRequestsAreBounded(t *testing.T) {
 		MaxOutstandingSAMLRequests, t0.Add(time.Minute).UnixMilli()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, "one-too-many", "/", t0.Add(10*time.Minute)); !errors.Is(err, ErrTooManySAMLRequests) {
+	if err := s.Save(ctx, "one-too-many", "/", hashA, t0.Add(10*time.Minute)); !errors.Is(err, ErrTooManySAMLRequests) {
 		t.Fatalf("Save over the bound: %v, want ErrTooManySAMLRequests", err)
 	}
 	d.now = func() time.Time { return t0.Add(2 * time.Minute) }
-	if err := s.Save(ctx, "after-expiry", "/", t0.Add(12*time.Minute)); err != nil {
+	if err := s.Save(ctx, "after-expiry", "/", hashB, t0.Add(12*time.Minute)); err != nil {
 		t.Fatalf("Save once the others expired: %v", err)
 	}
 	var n int

@@ -30,15 +30,16 @@ func (h *samlHandler) metadata(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/samlmetadata+xml", h.deps.SAML.Metadata())
 }
 
-// login starts SP-initiated sign-in: it records an AuthnRequest and sends
-// the browser to the IdP. ?next= (a same-origin path) is where to land.
+// login starts SP-initiated sign-in: it records an AuthnRequest, gives the
+// browser the cookie that binds the IdP's answer to it, and sends it to the
+// IdP. ?next= (a same-origin path) is where to land.
 func (h *samlHandler) login(c echo.Context) error {
 	if h.deps.SAML == nil {
 		return errSSOOff()
 	}
 	// Signed in or not, this starts a sign-in: its ACS replaces any
 	// session the browser has with a new one.
-	u, err := h.deps.SAML.StartLogin(c.Request().Context(), safeNext(c.QueryParam("next")))
+	login, err := h.deps.SAML.StartLogin(c.Request().Context(), safeNext(c.QueryParam("next")))
 	if errors.Is(err, db.ErrTooManySAMLRequests) {
 		h.deps.Logger.Warn("saml: too many sign-ins in progress", "id", web.RequestID(c))
 		return web.Errorf(http.StatusServiceUnavailable, "Too many sign-ins are in progress right now. Try again in a few minutes.")
@@ -46,7 +47,8 @@ func (h *samlHandler) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, u)
+	c.SetCookie(login.BindingCookie)
+	return c.Redirect(http.StatusSeeOther, login.RedirectURL)
 }
 
 // noRoleMessage is shown when no role rule matches the signed-in user.
@@ -61,6 +63,9 @@ func (h *samlHandler) acs(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	id, next, err := h.deps.SAML.HandleACS(ctx, c.Request())
+	// The binding is single-use like the request it binds: whatever the
+	// outcome, the browser drops it.
+	c.SetCookie(h.deps.SAML.ClearBindingCookie())
 	if err != nil {
 		var refused *saml.Error
 		if !errors.As(err, &refused) {
@@ -143,6 +148,7 @@ func refusalKind(kind error) string {
 		{saml.ErrExpired, "expired"},
 		{saml.ErrAudience, "audience"},
 		{saml.ErrInResponseTo, "in_response_to"},
+		{saml.ErrUnbound, "unbound_response"},
 		{saml.ErrReplay, "replay"},
 		{saml.ErrRelayState, "relay_state"},
 		{saml.ErrIDPInitiated, "idp_initiated"},

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/xml"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -119,6 +122,9 @@ func TestSSOSignInThroughTheRouter(t *testing.T) {
 	if who := parseBody(t, page.Body).Find(`[data-testid="whoami"]`).Text(); who != "alice@corp.example · Checker" {
 		t.Errorf("signed in as %q", who)
 	}
+	if v := bindingCookie(t, c, app.sp); v != "" {
+		t.Error("the binding cookie outlived the sign-in it bound")
+	}
 	u, err := app.db.UserByEmail(ctx, ssoAlice.Email)
 	if err != nil || u.Role != "checker" || u.PasswordHash != "" {
 		t.Fatalf("provisioned user %+v, %v", u, err)
@@ -205,9 +211,7 @@ func wantRefused(t *testing.T, app *ssoApp, page *samltest.Page, before int, kin
 	if !strings.Contains(msg, message) {
 		t.Errorf("refusal page says %q, want it to contain %q", msg, message)
 	}
-	if page.Header.Get("Set-Cookie") != "" {
-		t.Error("a refusal set a cookie")
-	}
+	wantOnlyBindingCleared(t, page.Header)
 	es := app.refusals(t)
 	if len(es) != before+1 {
 		t.Fatalf("%d new refusal entries, want 1", len(es)-before)
@@ -341,9 +345,7 @@ func TestSSOBadInput(t *testing.T) {
 			if len(es) != n+1 || es[0].Detail != "kind=malformed" {
 				t.Errorf("refusal entries: %d new, newest %+v", len(es)-n, es[0])
 			}
-			if resp.Header.Get("Set-Cookie") != "" {
-				t.Error("a refusal set a cookie")
-			}
+			wantOnlyBindingCleared(t, resp.Header)
 		})
 	}
 }
@@ -383,6 +385,146 @@ func TestSSOMetadataAndLogin(t *testing.T) {
 	if sig := loc.Query().Get("SigAlg"); sig != "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" {
 		t.Errorf("SigAlg %q", sig)
 	}
+
+	// The login hands the browser the binding secret: only to the ACS,
+	// never to scripts, for as long as the request is outstanding. The test
+	// server is plain http, so SameSite=Lax without Secure (SameSite=None
+	// would need Secure).
+	var binding *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == saml.BindingCookieName {
+			binding = ck
+		}
+	}
+	if binding == nil {
+		t.Fatalf("login set no %s cookie: %q", saml.BindingCookieName, resp.Header.Values("Set-Cookie"))
+	}
+	if !binding.HttpOnly || binding.Path != "/saml/acs" || binding.SameSite != http.SameSiteLaxMode || binding.Secure ||
+		binding.MaxAge != 600 || binding.Domain != "" || len(binding.Value) != 43 {
+		t.Errorf("binding cookie %q, want HttpOnly, Path=/saml/acs, SameSite=Lax, not Secure, Max-Age=600, 32 bytes base64url",
+			resp.Header.Values("Set-Cookie"))
+	}
+	// The database holds the secret's SHA-256 with the request, not the secret.
+	req := inflateAuthnRequest(t, loc.Query().Get("SAMLRequest"))
+	_, stored, ok, err := app.db.SAMLRequests().Take(context.Background(), req.ID, time.Now())
+	sum := sha256.Sum256([]byte(binding.Value))
+	if err != nil || !ok || stored != hex.EncodeToString(sum[:]) {
+		t.Errorf("stored binding %q (ok %v, err %v), want the hex SHA-256 of the cookie", stored, ok, err)
+	}
+}
+
+// TestSSOLoginCSRF plays login CSRF through the router: a response that
+// answers a real sign-in is refused when the browser posting it is not the
+// one that started that sign-in.
+func TestSSOLoginCSRF(t *testing.T) {
+	app := newSSOApp(t)
+	ctx := context.Background()
+	wantSignedOut := func(t *testing.T, c *samltest.Client) {
+		t.Helper()
+		page, err := c.Get(ctx, app.srv.URL+"/applicants")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.URL.Path != "/login" {
+			t.Errorf("after the refusal the browser reached %s, want the sign-in page", page.URL)
+		}
+	}
+
+	t.Run("the attacker's response posted from the victim's browser", func(t *testing.T) {
+		// The attacker signs in at the IdP in their own browser and keeps
+		// the response instead of posting it (an empty SAMLResponse is
+		// refused before the request is looked at).
+		var stolen url.Values
+		app.signIn(t, ssoAlice, func(action string, form url.Values) {
+			if action == saml.ACSPath && stolen == nil {
+				stolen = cloneForm(form)
+				form.Set("SAMLResponse", "")
+			}
+		})
+		if stolen == nil {
+			t.Fatal("no response captured")
+		}
+		// A page of the attacker's makes the victim's browser post it.
+		victim := samltest.NewClient("", "")
+		n := len(app.refusals(t))
+		page, err := victim.PostForm(ctx, app.srv.URL+saml.ACSPath, stolen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRefused(t, app, page, n, "unbound_response", "This sign-in response was not started in this browser. Start the sign-in again from the KYC Desk sign-in page.")
+		wantSignedOut(t, victim)
+		if _, err := app.db.UserByEmail(ctx, ssoAlice.Email); err == nil {
+			t.Error("the refused response provisioned the attacker's account")
+		}
+	})
+	t.Run("a browser that lost the binding cookie", func(t *testing.T) {
+		c := samltest.NewClient(ssoAlice.Username, ssoAlice.Password)
+		c.Tamper = func(action *url.URL, _ url.Values) {
+			if action.Path == saml.ACSPath {
+				c.HTTP.Jar.SetCookies(action, []*http.Cookie{{Name: saml.BindingCookieName, Path: "/saml/acs", MaxAge: -1}})
+			}
+		}
+		n := len(app.refusals(t))
+		page := app.signInWith(t, c, "/applicants")
+		wantRefused(t, app, page, n, "unbound_response", saml.UserMessage(saml.ErrUnbound))
+		wantSignedOut(t, c)
+	})
+	t.Run("the browser that started the sign-in", func(t *testing.T) {
+		c, page := app.signIn(t, ssoAlice, nil)
+		if page.Status != http.StatusOK || page.URL.Path != "/applicants" {
+			t.Fatalf("landed on %s (%d)", page.URL, page.Status)
+		}
+		if who := parseBody(t, page.Body).Find(`[data-testid="whoami"]`).Text(); who != "alice@corp.example · Checker" {
+			t.Errorf("signed in as %q", who)
+		}
+		if v := bindingCookie(t, c, app.sp); v != "" {
+			t.Error("the binding cookie outlived the sign-in it bound")
+		}
+	})
+}
+
+// bindingCookie returns the binding cookie c would send to the ACS.
+func bindingCookie(t *testing.T, c *samltest.Client, sp *saml.SP) string {
+	t.Helper()
+	acs, err := url.Parse(sp.ACSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ck := range c.HTTP.Jar.Cookies(acs) {
+		if ck.Name == saml.BindingCookieName {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// wantOnlyBindingCleared fails if a refusal set any cookie but the one
+// deleting the binding cookie: a refused sign-in must not start a session.
+func wantOnlyBindingCleared(t *testing.T, h http.Header) {
+	t.Helper()
+	for _, line := range h.Values("Set-Cookie") {
+		ck, err := http.ParseSetCookie(line)
+		if err != nil || ck.Name != saml.BindingCookieName || ck.MaxAge >= 0 || ck.Path != "/saml/acs" {
+			t.Errorf("a refusal set cookie %q", line)
+		}
+	}
+}
+
+func inflateAuthnRequest(t *testing.T, encoded string) crewsaml.AuthnRequest {
+	t.Helper()
+	compressed, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(flate.NewReader(bytes.NewReader(compressed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req crewsaml.AuthnRequest
+	if err := xml.Unmarshal(raw, &req); err != nil {
+		t.Fatal(err)
+	}
+	return req
 }
 
 // forgeAuthnRequestID changes the ID of the AuthnRequest the IdP's login

@@ -33,11 +33,13 @@ const (
 //
 // Beyond what crewjam checks (signature by a certificate in the IdP metadata, issuer, destination,
 // recipient, status, validity times), it bounds the body, takes the AuthnRequest the response names
-// from the RequestStore (once), requires an audience restriction naming us, refuses replayed
+// from the RequestStore (once), requires r to carry the binding cookie StartLogin set for that
+// request (BindingCookieName), requires an audience restriction naming us, refuses replayed
 // assertion IDs, refuses IdP-initiated responses unless configured, refuses encrypted assertions
 // (we publish no encryption key), checks the validity times again against the injected clock, and
 // accepts RelayState only as a same-origin relative path. It never inflates anything: the ACS
-// accepts only the POST binding, so there is no deflate input to bomb.
+// accepts only the POST binding, so there is no deflate input to bomb. It sets no cookie: the
+// caller clears the binding cookie (ClearBindingCookie) whatever the outcome.
 func (s *SP) HandleACS(ctx context.Context, r *http.Request) (Identity, string, error) {
 	form, err := readACSForm(r)
 	if err != nil {
@@ -62,11 +64,13 @@ func (s *SP) HandleACS(ctx context.Context, r *http.Request) (Identity, string, 
 	// request to take. Passing it to the library makes it require that every (signed)
 	// SubjectConfirmation names the same ID; whether that ID was really outstanding is the
 	// taken flag, judged after the signature, so that a replayed response is reported as a
-	// replay rather than as an unknown request.
-	var storedRelay string
+	// replay rather than as an unknown request. The request is taken before the browser binding
+	// is checked, so a response posted from the wrong browser uses up its request too and cannot
+	// be tried again with the right cookie.
+	var storedRelay, storedBinding string
 	taken := false
 	if shape.inResponseTo != "" {
-		storedRelay, taken, err = s.requests.Take(ctx, shape.inResponseTo, now)
+		storedRelay, storedBinding, taken, err = s.requests.Take(ctx, shape.inResponseTo, now)
 		if err != nil {
 			return Identity{}, "", fmt.Errorf("saml: acs: take request: %w", err)
 		}
@@ -89,9 +93,15 @@ func (s *SP) HandleACS(ctx context.Context, r *http.Request) (Identity, string, 
 	switch {
 	case shape.inResponseTo != "" && !taken:
 		return Identity{}, "", refuse(ErrInResponseTo, "InResponseTo names no outstanding request (unknown, used or expired)")
-	case shape.inResponseTo == "" && !s.cfg.AllowIDPInitiated:
+	case shape.inResponseTo != "":
+		// Like taken, judged after the signature: a forged response is reported as forged.
+		if err := checkBinding(r, storedBinding); err != nil {
+			return Identity{}, "", err
+		}
+	case !s.cfg.AllowIDPInitiated:
 		return Identity{}, "", refuse(ErrIDPInitiated, "response has no InResponseTo")
-	case shape.inResponseTo == "":
+	default:
+		// IdP-initiated: there is no request, so nothing to bind; see the package documentation.
 		relay = postedRelay
 	}
 	return identityFrom(assertion), safeRelayState(relay), nil

@@ -17,6 +17,11 @@ var (
 	// ErrInResponseTo: the response answers an AuthnRequest that is not outstanding here (unknown,
 	// already used, or expired).
 	ErrInResponseTo = errors.New("SAML response answers no outstanding request")
+	// ErrUnbound: the response answers an outstanding request of ours, but this browser did not
+	// start it: the binding cookie StartLogin set is missing or does not match. That is how login
+	// CSRF looks (someone else's valid response posted from this browser); it is also what a user
+	// sees whose browser dropped the cookie, or who started a second sign-in in another tab.
+	ErrUnbound = errors.New("SAML response not started in this browser")
 	// ErrReplay: the assertion ID was already accepted once.
 	ErrReplay = errors.New("replayed SAML assertion")
 	// ErrRelayState: the RelayState is not a same-origin relative path.
@@ -65,6 +70,8 @@ func UserMessage(err error) string {
 		return "The sign-in response was issued for a different application."
 	case errors.Is(err, ErrInResponseTo):
 		return "The sign-in response does not match a sign-in started here, or the sign-in took too long. Please sign in again."
+	case errors.Is(err, ErrUnbound):
+		return "This sign-in response was not started in this browser. Start the sign-in again from the KYC Desk sign-in page."
 	case errors.Is(err, ErrReplay):
 		return "This sign-in response was already used. Please sign in again."
 	case errors.Is(err, ErrRelayState):

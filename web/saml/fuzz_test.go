@@ -17,22 +17,24 @@ import (
 // FuzzACS feeds HandleACS arbitrary response XML and RelayState. It must never panic, must refuse
 // with a typed *saml.Error (the in-memory stores cannot fail), and may only accept a response that
 // names alice and continues to a same-origin path. The seeds include a genuine signed response
-// whose request is still outstanding.
+// whose request is still outstanding, posted with that request's binding cookie.
 func FuzzACS(f *testing.F) {
 	h := newHarness(f, harnessOptions{})
 	var genuine []byte
+	var binding []*http.Cookie
 	c := samltest.NewClient(alice.Username, alice.Password)
 	c.Tamper = func(action *url.URL, form url.Values) {
 		if action.Path == saml.ACSPath {
 			genuine, _ = base64.StdEncoding.DecodeString(form.Get("SAMLResponse"))
+			binding = c.HTTP.Jar.Cookies(action)
 			form.Set("SAMLResponse", "") // refused before the request is taken, so the seed stays valid
 		}
 	}
 	if _, err := c.Get(context.Background(), h.app.URL+saml.LoginPath); err != nil {
 		f.Fatal(err)
 	}
-	if len(genuine) == 0 {
-		f.Fatal("no response captured")
+	if len(genuine) == 0 || len(binding) == 0 {
+		f.Fatal("no response or binding cookie captured")
 	}
 	f.Add(genuine, "/applicants")
 	f.Add(genuine, "https://evil.example/")
@@ -48,6 +50,9 @@ func FuzzACS(f *testing.F) {
 		}
 		r := httptest.NewRequest(http.MethodPost, saml.ACSPath, strings.NewReader(body.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range binding {
+			r.AddCookie(c)
+		}
 		id, relay, err := h.sp.HandleACS(context.Background(), r)
 		if err != nil {
 			var e *saml.Error

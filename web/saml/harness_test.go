@@ -91,25 +91,28 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	return h
 }
 
-// serve mounts the SP endpoints: metadata, sign-in start (?next=), the ACS (303 to the RelayState
-// on success, 403 with the user message on refusal), and a page for everything else.
+// serve mounts the SP endpoints: metadata, sign-in start (?next=, setting the binding cookie), the
+// ACS (clearing the binding cookie; 303 to the RelayState on success, 403 with the user message on
+// refusal), and a page for everything else.
 func (h *harness) serve(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case saml.MetadataPath:
 		w.Header().Set("Content-Type", "application/samlmetadata+xml")
 		_, _ = w.Write(h.sp.Metadata())
 	case saml.LoginPath:
-		u, err := h.sp.StartLogin(r.Context(), r.URL.Query().Get("next"))
+		login, err := h.sp.StartLogin(r.Context(), r.URL.Query().Get("next"))
 		if err != nil {
 			http.Error(w, "start login failed", http.StatusInternalServerError)
 			return
 		}
-		http.Redirect(w, r, u, http.StatusFound)
+		http.SetCookie(w, login.BindingCookie)
+		http.Redirect(w, r, login.RedirectURL, http.StatusFound)
 	case saml.ACSPath:
 		if h.preParse.Load() {
 			_ = r.ParseForm()
 		}
 		id, relay, err := h.sp.HandleACS(r.Context(), r)
+		http.SetCookie(w, h.sp.ClearBindingCookie())
 		h.mu.Lock()
 		h.last = &acsResult{identity: id, relay: relay, err: err}
 		h.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -159,26 +160,42 @@ func (s *SP) Metadata() []byte {
 	return append([]byte(xml.Header), buf...)
 }
 
-// StartLogin records a new AuthnRequest in the RequestStore and returns the IdP URL to redirect the
-// browser to (HTTP-Redirect binding, query signed with RSA-SHA256). relayState is where to go after
-// sign-in; anything but a same-origin relative path (see ValidRelayState) becomes "/".
-func (s *SP) StartLogin(ctx context.Context, relayState string) (string, error) {
+// Login is a started SP-initiated sign-in: where to send the browser, and the cookie that binds
+// the IdP's answer to that browser.
+type Login struct {
+	// RedirectURL is the IdP URL to redirect the browser to.
+	RedirectURL string
+	// BindingCookie holds the binding secret (see BindingCookieName); set it on the same response
+	// as the redirect. Its secret is not kept anywhere else: never log it.
+	BindingCookie *http.Cookie
+}
+
+// StartLogin records a new AuthnRequest in the RequestStore, bound to a fresh random secret of
+// which only the hash is stored, and returns the IdP URL to redirect the browser to (HTTP-Redirect
+// binding, query signed with RSA-SHA256) with the cookie that hands the secret to the browser.
+// relayState is where to go after sign-in; anything but a same-origin relative path (see
+// ValidRelayState) becomes "/".
+func (s *SP) StartLogin(ctx context.Context, relayState string) (Login, error) {
 	relayState = safeRelayState(relayState)
 	now := s.now().UTC()
 	req, err := s.inner.MakeAuthenticationRequest(
 		s.inner.GetSSOBindingLocation(crewsaml.HTTPRedirectBinding),
 		crewsaml.HTTPRedirectBinding, crewsaml.HTTPPostBinding)
 	if err != nil {
-		return "", fmt.Errorf("saml: start login: make request: %w", err)
+		return Login{}, fmt.Errorf("saml: start login: make request: %w", err)
 	}
 	req.IssueInstant = now
-	if err := s.requests.Save(ctx, req.ID, relayState, now.Add(requestTTL)); err != nil {
-		return "", fmt.Errorf("saml: start login: save request: %w", err)
+	secret, hash, err := newBinding()
+	if err != nil {
+		return Login{}, fmt.Errorf("saml: start login: %w", err)
+	}
+	if err := s.requests.Save(ctx, req.ID, relayState, hash, now.Add(requestTTL)); err != nil {
+		return Login{}, fmt.Errorf("saml: start login: save request: %w", err)
 	}
 	// crewjam appends RelayState to the query unescaped (and signs that query), so escape it here.
 	u, err := req.Redirect(url.QueryEscape(relayState), s.inner)
 	if err != nil {
-		return "", fmt.Errorf("saml: start login: redirect: %w", err)
+		return Login{}, fmt.Errorf("saml: start login: redirect: %w", err)
 	}
-	return u.String(), nil
+	return Login{RedirectURL: u.String(), BindingCookie: s.bindingCookie(secret, int(requestTTL/time.Second))}, nil
 }

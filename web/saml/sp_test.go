@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -48,11 +49,11 @@ func testStartLogin(t *testing.T, h *harness) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.relay, func(t *testing.T) {
-			raw, err := h.sp.StartLogin(context.Background(), tt.relay)
+			login, err := h.sp.StartLogin(context.Background(), tt.relay)
 			if err != nil {
 				t.Fatal(err)
 			}
-			u, err := url.Parse(raw)
+			u, err := url.Parse(login.RedirectURL)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,11 +84,19 @@ func testStartLogin(t *testing.T, h *harness) {
 			if d := time.Since(req.IssueInstant); d < -time.Second || d > time.Minute {
 				t.Errorf("IssueInstant %v is not the SP clock's now", req.IssueInstant)
 			}
-			stored, ok, err := h.requests.Take(context.Background(), req.ID, h.clock.Now())
+			stored, binding, ok, err := h.requests.Take(context.Background(), req.ID, h.clock.Now())
 			if err != nil || !ok || stored != tt.stored {
 				t.Errorf("request store holds %q (ok %v, err %v), want %q", stored, ok, err, tt.stored)
 			}
-			if _, ok, _ := h.requests.Take(context.Background(), req.ID, h.clock.Now()); ok {
+			// Only the secret's hash is stored; the secret goes to the browser alone.
+			secret := login.BindingCookie.Value
+			if sum := sha256.Sum256([]byte(secret)); binding != hex.EncodeToString(sum[:]) || strings.Contains(binding, secret) {
+				t.Errorf("request store holds binding %q, want the hex SHA-256 of the cookie's secret", binding)
+			}
+			if raw, err := base64.RawURLEncoding.DecodeString(secret); err != nil || len(raw) != 32 {
+				t.Errorf("binding secret %q is not 32 bytes of base64url (%v)", secret, err)
+			}
+			if _, _, ok, _ := h.requests.Take(context.Background(), req.ID, h.clock.Now()); ok {
 				t.Error("request ID could be taken twice")
 			}
 		})

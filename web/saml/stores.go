@@ -6,13 +6,15 @@ import (
 	"time"
 )
 
-// RequestStore keeps the IDs of AuthnRequests we sent, with the RelayState to continue to, until
-// they expire. Take is single-use: it returns ok only once per id, and never after exp.
+// RequestStore keeps the IDs of AuthnRequests we sent, with the RelayState to continue to and the
+// hex SHA-256 of the browser binding secret (see BindingCookieName), until they expire. Take is
+// single-use: it returns ok only once per id, and never after exp.
 // Keeping them on the server (not in a cookie) matters because the IdP's cross-site POST to the
-// ACS does not carry a SameSite=Lax cookie.
+// ACS does not carry a SameSite=Lax cookie; and only the hash is kept, so whoever reads the store
+// still cannot make a browser's cookie match.
 type RequestStore interface {
-	Save(ctx context.Context, id string, relayState string, exp time.Time) error
-	Take(ctx context.Context, id string, now time.Time) (relayState string, ok bool, err error)
+	Save(ctx context.Context, id, relayState, bindingHash string, exp time.Time) error
+	Take(ctx context.Context, id string, now time.Time) (relayState, bindingHash string, ok bool, err error)
 }
 
 // AssertionStore remembers accepted assertion IDs until exp. Remember reports first=false when id
@@ -35,8 +37,9 @@ type MemoryRequestStore struct {
 }
 
 type memoryRequest struct {
-	relayState string
-	exp        time.Time
+	relayState  string
+	bindingHash string
+	exp         time.Time
 }
 
 // NewMemoryRequestStore returns an empty MemoryRequestStore.
@@ -44,16 +47,17 @@ func NewMemoryRequestStore() *MemoryRequestStore {
 	return &MemoryRequestStore{reqs: map[string]memoryRequest{}}
 }
 
-// Save records id until exp.
-func (m *MemoryRequestStore) Save(_ context.Context, id, relayState string, exp time.Time) error {
+// Save records id, with its RelayState and binding hash, until exp.
+func (m *MemoryRequestStore) Save(_ context.Context, id, relayState, bindingHash string, exp time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.reqs[id] = memoryRequest{relayState: relayState, exp: exp}
+	m.reqs[id] = memoryRequest{relayState: relayState, bindingHash: bindingHash, exp: exp}
 	return nil
 }
 
-// Take removes id and returns its RelayState if it was saved and has not expired at now.
-func (m *MemoryRequestStore) Take(_ context.Context, id string, now time.Time) (string, bool, error) {
+// Take removes id and returns its RelayState and binding hash if it was saved and has not expired
+// at now.
+func (m *MemoryRequestStore) Take(_ context.Context, id string, now time.Time) (string, string, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k, r := range m.reqs {
@@ -63,10 +67,10 @@ func (m *MemoryRequestStore) Take(_ context.Context, id string, now time.Time) (
 	}
 	r, ok := m.reqs[id]
 	if !ok {
-		return "", false, nil
+		return "", "", false, nil
 	}
 	delete(m.reqs, id)
-	return r.relayState, true, nil
+	return r.relayState, r.bindingHash, true, nil
 }
 
 // Len returns how many requests are outstanding (expired ones included until the next Take).

@@ -12,22 +12,22 @@ func TestMemoryRequestStore(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s := saml.NewMemoryRequestStore()
-	if err := s.Save(ctx, "id-1", "/a", now.Add(10*time.Minute)); err != nil {
+	if err := s.Save(ctx, "id-1", "/a", "hash-1", now.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, "id-2", "/b", now.Add(10*time.Minute)); err != nil {
+	if err := s.Save(ctx, "id-2", "/b", "hash-2", now.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if relay, ok, err := s.Take(ctx, "id-1", now); err != nil || !ok || relay != "/a" {
-		t.Fatalf("Take(id-1) = %q, %v, %v; want /a", relay, ok, err)
+	if relay, binding, ok, err := s.Take(ctx, "id-1", now); err != nil || !ok || relay != "/a" || binding != "hash-1" {
+		t.Fatalf("Take(id-1) = %q, %q, %v, %v; want /a, hash-1", relay, binding, ok, err)
 	}
-	if _, ok, _ := s.Take(ctx, "id-1", now); ok {
+	if _, _, ok, _ := s.Take(ctx, "id-1", now); ok {
 		t.Error("id-1 taken twice")
 	}
-	if _, ok, _ := s.Take(ctx, "unknown", now); ok {
+	if _, _, ok, _ := s.Take(ctx, "unknown", now); ok {
 		t.Error("unknown id taken")
 	}
-	if _, ok, _ := s.Take(ctx, "id-2", now.Add(10*time.Minute)); ok {
+	if _, _, ok, _ := s.Take(ctx, "id-2", now.Add(10*time.Minute)); ok {
 		t.Error("id-2 taken at its expiry")
 	}
 	if s.Len() != 0 {
