@@ -152,15 +152,7 @@ func TestRetentionPlansForBadges(t *testing.T) {
 	d.SetLegalHold(ctx, held.ID, true, "", AuditEntry{})
 	gone := agedApplicant(t, d, "Gone", "idfy", "approved", t0)
 	d.Archive(ctx, gone.ID, ArchiveRequest{})
-	rows := []Applicant{}
-	for _, id := range []int64{fresh.ID, kept.ID, held.ID, gone.ID} {
-		a, err := d.Applicant(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, a)
-	}
-	plans, err := d.RetentionPlans(ctx, rows)
+	plans, err := d.RetentionPlans(ctx, reread(t, d, fresh, kept, held, gone))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +170,19 @@ func TestRetentionPlansForBadges(t *testing.T) {
 	}
 }
 
+// reread reads the applicants again, as a list page would have them now.
+func reread(t *testing.T, d *DB, as ...Applicant) []Applicant {
+	t.Helper()
+	out := make([]Applicant, len(as))
+	for i, a := range as {
+		var err error
+		if out[i], err = d.Applicant(context.Background(), a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
 // TestRetentionPlansWithoutRules: with no rule nothing is due, and the
 // plans (read from the rows, without a query) still say held and archived.
 func TestRetentionPlansWithoutRules(t *testing.T) {
@@ -188,14 +193,7 @@ func TestRetentionPlansWithoutRules(t *testing.T) {
 	d.SetLegalHold(ctx, held.ID, true, "", AuditEntry{})
 	gone := agedApplicant(t, d, "Gone", "idfy", "approved", t0)
 	d.Archive(ctx, gone.ID, ArchiveRequest{})
-	var rows []Applicant
-	for _, id := range []int64{kept.ID, held.ID, gone.ID} {
-		a, err := d.Applicant(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, a)
-	}
+	rows := reread(t, d, kept, held, gone)
 	plans, err := d.RetentionPlans(ctx, rows)
 	if err != nil {
 		t.Fatal(err)
