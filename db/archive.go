@@ -46,7 +46,7 @@ var archivePolicy = map[string]string{
 	"documents":             "deleted",
 	"data_keys":             "deleted: the data key is destroyed, so old ciphertexts anywhere stay unreadable",
 	"provider_links":        "external_id blanked for corepass and selfkey (Core ID, DID); external_ids blanked for all; our reference and status kept",
-	"verifications":         "link and QR blanked and the end-user token expired; provider_ref blanked for corepass and selfkey; status kept",
+	"verifications":         "link and QR blanked and the end-user token expired; provider_ref blanked for corepass and selfkey (a keyed MAC of it stays in archived_provider_refs, so a late report still finds its verification); status kept",
 	"verification_events":   "kept: the timeline holds statuses, tx hashes and digests, never personal data",
 	"certificates":          "kept: provider certificates survive archiving (providers redact personal fields before storing)",
 	"inbox":                 "sealed raw bodies dropped; digests, statuses and delivery keys (digests) kept",
@@ -305,6 +305,51 @@ func readArchiveSchema(ctx context.Context, tx *sql.Tx) (*archiveSchema, error) 
 	return s, rows.Err()
 }
 
+// keepArchivedRefs records a keyed MAC of each provider reference the
+// archive is about to blank (migration 012), so the provider's late reports
+// still find their verification. Without a KEK (some offline tools) or the
+// table (an old schema being restored) the references just go.
+func (d *DB) keepArchivedRefs(ctx context.Context, sch *archiveSchema, id int64) error {
+	if d.kek == nil || !sch.has("archived_provider_refs") {
+		return nil
+	}
+	rows, err := sch.tx.QueryContext(ctx, `SELECT id, provider, provider_ref FROM verifications
+		WHERE applicant_id = ? AND provider IN `+scrubProviders+` AND provider_ref != ''`, id)
+	if err != nil {
+		return err
+	}
+	type ref struct {
+		id             int64
+		provider, text string
+	}
+	var refs []ref
+	for rows.Next() {
+		var r ref
+		if err := rows.Scan(&r.id, &r.provider, &r.text); err != nil {
+			rows.Close()
+			return err
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if _, err := sch.exec(ctx, "INSERT OR REPLACE INTO archived_provider_refs(verification_id, provider, ref_mac) VALUES (?, ?, ?)",
+			r.id, r.provider, d.archivedRefMAC(r.provider, r.text)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// archivedRefMAC is the keyed MAC an archived provider reference is known
+// by.
+func (d *DB) archivedRefMAC(provider, ref string) string {
+	return hex.EncodeToString(d.kek.MAC("archived-provider-ref/"+provider, []byte(ref)))
+}
+
 // archiveTx archives one applicant inside tx. The refusals (missing,
 // archived, on hold) come before any write.
 func (d *DB) archiveTx(ctx context.Context, tx *sql.Tx, sch *archiveSchema, id int64, req ArchiveRequest) (Receipt, error) {
@@ -383,6 +428,9 @@ func (d *DB) archiveTx(ctx context.Context, tx *sql.Tx, sch *archiveSchema, id i
 	}
 	if del.SearchRows > 0 {
 		sch.search = append(sch.search, id)
+	}
+	if err := d.keepArchivedRefs(ctx, sch, id); err != nil {
+		return fail("provider ids", err)
 	}
 	// archived_at first: from here on the database refuses new personal
 	// data for this applicant, and notes may leave.

@@ -287,8 +287,15 @@ func (d *DB) VerificationByReference(ctx context.Context, provider, reference, p
 		}
 	}
 	if providerRef != "" {
-		return scanVerification(d.read.QueryRowContext(ctx, "SELECT "+verificationColumns+
+		v, err := scanVerification(d.read.QueryRowContext(ctx, "SELECT "+verificationColumns+
 			" FROM verifications WHERE provider = ? AND provider_ref = ? ORDER BY id DESC LIMIT 1", provider, providerRef))
+		if !errors.Is(err, ErrNotFound) || d.kek == nil {
+			return v, err
+		}
+		// Archived since: the reference is known only by its MAC.
+		return scanVerification(d.read.QueryRowContext(ctx, "SELECT "+verificationColumns+
+			" FROM verifications WHERE id = (SELECT max(verification_id) FROM archived_provider_refs WHERE provider = ? AND ref_mac = ?)",
+			provider, d.archivedRefMAC(provider, providerRef)))
 	}
 	return Verification{}, ErrNotFound
 }

@@ -170,7 +170,9 @@ func progress(s providers.Status) int {
 func (s *Service) ApplyUpdate(ctx context.Context, p providers.Name, source string, u providers.Update, digest string) (db.Verification, error) {
 	v, err := s.DB.VerificationByReference(ctx, string(p), u.Reference, u.ProviderRef)
 	if errors.Is(err, db.ErrNotFound) {
-		return v, fmt.Errorf("%w (provider %s, reference %q, provider ref %q)", ErrNoVerification, p, u.Reference, u.ProviderRef)
+		// Never the provider ref itself: a CorePass one holds the Core ID,
+		// and this error is logged and kept in the inbox.
+		return v, fmt.Errorf("%w (provider %s, reference %q, provider ref given: %t)", ErrNoVerification, p, u.Reference, u.ProviderRef != "")
 	}
 	if err != nil {
 		return v, err
@@ -205,6 +207,9 @@ func (s *Service) ApplyUpdate(ctx context.Context, p providers.Name, source stri
 			up.Detail = strings.TrimSpace(up.Detail + " (personal data not stored: the applicant is archived)")
 		}
 		u.Attributes, u.Documents = nil, nil
+		// Nor is the provider's reference written back where the archive
+		// blanked it.
+		up.ProviderRef = ""
 	}
 	for _, a := range u.Attributes {
 		up.Attributes = append(up.Attributes, db.AttributeInput{Provider: string(p), Meaning: a.Meaning, Name: a.Name, Value: a.Value, Pepper: a.Pepper})

@@ -2,11 +2,13 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,5 +147,57 @@ func TestUpdateForArchivedApplicantKeepsStatusNotData(t *testing.T) {
 	}
 	if attrs, _ := e.db.Attributes(ctx, v.ApplicantID); len(attrs) != 0 {
 		t.Fatalf("%d attributes stored for an archived applicant", len(attrs))
+	}
+}
+
+// TestLateCallbackAfterArchiveFindsItsVerification: a CorePass callback
+// names its verification only by the transfer reference, which holds the
+// Core ID and is blanked by the archive. A late one still finds its
+// verification (by the reference's keyed MAC), records the status, stores
+// no personal data and writes no Core ID back.
+func TestLateCallbackAfterArchiveFindsItsVerification(t *testing.T) {
+	ctx := context.Background()
+	e := newCorePassEnv(t)
+	v := e.start(t, "Archived Before The Callback")
+	if v.ProviderRef == "" || !strings.Contains(v.ProviderRef, testCoreID) {
+		t.Fatalf("the started verification's provider ref %q does not hold the Core ID; the test proves nothing", v.ProviderRef)
+	}
+	// The same Core ID asked for other items: another transfer, not to be
+	// confused with the archived one.
+	other, _, err := e.svc.Start(ctx, StartInput{Provider: providers.CorePass, New: &db.NewApplicant{Name: "Same Wallet, Other Items"},
+		Params: map[string]string{"core_id": testCoreID, "meanings": "email"}, Actor: Actor{Email: "test@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Archive(ctx, v.ApplicantID, db.ArchiveRequest{Rule: db.RuleManual, Reason: "test", Audit: db.AuditEntry{Actor: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.db.Verification(ctx, v.ID); got.ProviderRef != "" {
+		t.Fatalf("the archive kept the provider ref %q", got.ProviderRef)
+	}
+	late := providers.Update{ProviderRef: v.ProviderRef, ProviderStatus: "FINISH_SUCCESS", Status: providers.StatusNeedsReview,
+		Attributes: []providers.Attribute{{Meaning: "full_name", Name: "SH_IDCard_FULLNAME", Value: "Late Data", Pepper: "p"}}}
+	got, err := e.svc.ApplyUpdate(ctx, providers.CorePass, "callback", late, "test")
+	if err != nil {
+		t.Fatalf("the late callback found no verification: %v", err)
+	}
+	if got.ID != v.ID {
+		t.Fatalf("the late callback matched verification %d, want %d", got.ID, v.ID)
+	}
+	after, _ := e.db.Verification(ctx, v.ID)
+	if after.ProviderStatus != "FINISH_SUCCESS" || after.ProviderRef != "" {
+		t.Errorf("after the late callback: provider status %q, provider ref %q (want FINISH_SUCCESS and blank)", after.ProviderStatus, after.ProviderRef)
+	}
+	if attrs, _ := e.db.Attributes(ctx, v.ApplicantID); len(attrs) != 0 {
+		t.Errorf("%d attributes stored for an archived applicant", len(attrs))
+	}
+	if o, _ := e.db.Verification(ctx, other.ID); o.ProviderStatus == "FINISH_SUCCESS" {
+		t.Error("the other verification of the same Core ID took the late status")
+	}
+	// A reference nobody archived still matches nothing, and the error
+	// does not carry it (it is logged and kept in the inbox).
+	_, err = e.svc.ApplyUpdate(ctx, providers.CorePass, "callback", providers.Update{ProviderRef: testCoreID + ":SH_NOTHING", ProviderStatus: "PENDING"}, "test")
+	if !errors.Is(err, ErrNoVerification) || strings.Contains(err.Error(), testCoreID) {
+		t.Errorf("unknown ref: err = %v; want ErrNoVerification without the Core ID", err)
 	}
 }
