@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -153,20 +154,49 @@ func listColumns(updated string) string {
 	return `a.id, a.ref, a.display_name, a.email, a.status, COALESCE(u.email, ''), ` + updated + `, a.archived_at, a.legal_hold, a.providers`
 }
 
-// scanListRow reads listColumns.
-func scanListRow(rows *sql.Rows) (Applicant, error) {
-	var a Applicant
-	var updated int64
-	var archived sql.NullInt64
-	var provs string
-	if err := rows.Scan(&a.ID, &a.Ref, &a.Name, &a.Email, &a.Status, &a.Assignee, &updated, &archived, &a.LegalHold, &provs); err != nil {
-		return a, err
+// listRow reads listColumns row after row into the same variables, whose
+// addresses Scan is given once per page instead of once per row (each
+// row's own set escaped to the heap: a quarter of a page's allocations).
+type listRow struct {
+	a        Applicant
+	updated  int64
+	archived sql.NullInt64
+	provs    string
+	dest     []any
+}
+
+func newListRow() *listRow {
+	r := &listRow{}
+	r.dest = []any{&r.a.ID, &r.a.Ref, &r.a.Name, &r.a.Email, &r.a.Status, &r.a.Assignee, &r.updated, &r.archived, &r.a.LegalHold, &r.provs}
+	return r
+}
+
+func (r *listRow) scan(rows *sql.Rows) (Applicant, error) {
+	r.a = Applicant{}
+	if err := rows.Scan(r.dest...); err != nil {
+		return Applicant{}, err
 	}
-	a.UpdatedAt, a.ArchivedAt = fromMillis(updated), nullMillis(archived)
-	if provs != "" {
-		a.Providers = strings.Split(provs, ",")
-	}
+	a := r.a
+	a.UpdatedAt, a.ArchivedAt = fromMillis(r.updated), nullMillis(r.archived)
+	a.Providers = providerList(r.provs)
 	return a, nil
+}
+
+// providerLists shares the few distinct provider lists (subsets of five
+// names, kept in order by migration 010's triggers) between rows. The
+// slices are read-only.
+var providerLists sync.Map // string -> []string
+
+func providerList(provs string) []string {
+	if provs == "" {
+		return nil
+	}
+	if l, ok := providerLists.Load(provs); ok {
+		return l.([]string)
+	}
+	l := strings.Split(provs, ",")
+	providerLists.Store(provs, l)
+	return l
 }
 
 // Applicant returns one applicant.
@@ -279,8 +309,9 @@ func (d *DB) ListApplicants(ctx context.Context, f ApplicantFilter) (ApplicantPa
 	}
 	defer rows.Close()
 	page := ApplicantPage{Rows: make([]Applicant, 0, f.Limit+1)}
+	row := newListRow()
 	for rows.Next() {
-		a, err := scanListRow(rows)
+		a, err := row.scan(rows)
 		if err != nil {
 			return ApplicantPage{}, fmt.Errorf("db: list applicants: %w", err)
 		}
