@@ -29,6 +29,32 @@ type loadResult struct {
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	max      time.Duration
+	lat      []time.Duration // every request's latency, sorted
+}
+
+// merge combines the results of several runs of the same scenario: the
+// counts add up, the percentiles are over every request.
+func merge(runs []loadResult) loadResult {
+	var m loadResult
+	for _, r := range runs {
+		m.requests += r.requests
+		m.errors += r.errors
+		m.bytes += r.bytes
+		m.elapsed += r.elapsed
+		m.lat = append(m.lat, r.lat...)
+	}
+	slices.Sort(m.lat)
+	m.setPercentiles()
+	return m
+}
+
+func (r *loadResult) setPercentiles() {
+	if len(r.lat) == 0 {
+		return
+	}
+	r.p50 = r.lat[len(r.lat)*50/100]
+	r.p99 = r.lat[min(len(r.lat)-1, len(r.lat)*99/100)]
+	r.max = r.lat[len(r.lat)-1]
 }
 
 // perSecond is the throughput of successful requests.
@@ -89,13 +115,9 @@ func (l load) run(ctx context.Context, client *http.Client) loadResult {
 		})
 	}
 	wg.Wait()
-	r := loadResult{requests: len(all), errors: errs, bytes: bytes, elapsed: time.Since(started)}
-	if len(all) > 0 {
-		slices.Sort(all)
-		r.p50 = all[len(all)*50/100]
-		r.p99 = all[min(len(all)-1, len(all)*99/100)]
-		r.max = all[len(all)-1]
-	}
+	r := loadResult{requests: len(all), errors: errs, bytes: bytes, elapsed: time.Since(started), lat: all}
+	slices.Sort(r.lat)
+	r.setPercentiles()
 	return r
 }
 

@@ -43,11 +43,10 @@ func checkReviewPages(ctx context.Context, base string, scenarios []*scenario, o
 }
 
 // reportReviews states the review pages against the list's targets.
-func reportReviews(out io.Writer, ceiling float64, scenarios []*scenario) {
+func reportReviews(out io.Writer, scenarios []*scenario) {
 	fmt.Fprintln(out, "review pages at 1M applicants (reported, not asserted; same targets as the list):")
 	for _, s := range scenarios {
-		r := s.result
 		fmt.Fprintf(out, "  %-30s >= 10%% of ceiling, p99 <= 50 ms: %.1f%%, p99 %s  %s\n", s.name+":",
-			100*r.perSecond()/ceiling, ms(r.p99), verdict(r.perSecond() >= 0.10*ceiling && r.p99 <= 50*time.Millisecond))
+			s.ofCeiling(), ms(s.result.p99), verdict(s.ratio >= 0.10 && s.result.p99 <= 50*time.Millisecond))
 	}
 }
