@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
+	"github.com/kycdesk/kycdesk/views"
 	"github.com/kycdesk/kycdesk/views/archive"
 )
 
@@ -32,6 +33,22 @@ func BenchmarkResults(b *testing.B) {
 	for b.Loop() {
 		buf.Reset()
 		if err := Results(v).Render(context.Background(), &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "bytes/page")
+}
+
+// BenchmarkList renders the whole list page (layout, filters and 50 rows).
+func BenchmarkList(b *testing.B) {
+	v := listFixture()
+	v.Page = views.Page{Title: "Applicants", Nav: "applicants", CSRF: "csrf-token", User: &views.Viewer{Email: "checker@example.com", Role: "admin"}}
+	v.Providers = []string{"blockpass", "corepass", "verifyyou", "selfkey", "idfy"}
+	v.Statuses = []string{"invited", "in_progress", "needs_review", "approved", "rejected", "blocked", "expired", "failed", "withdrawn"}
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := List(v).Render(context.Background(), &buf); err != nil {
 			b.Fatal(err)
 		}
 	}
