@@ -239,3 +239,44 @@ func TestSearchFindsEmailsWithDigits(t *testing.T) {
 		t.Error("search by the full reference found nothing")
 	}
 }
+
+// TestListApplicantsShowsAssignees: the list reads assignees by id and
+// their emails after, once per page.
+func TestListApplicantsShowsAssignees(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	if err := d.Seed(ctx, SeedOptions{N: 60, Seed: 11}); err != nil {
+		t.Fatal(err)
+	}
+	checker, err := d.CreateUser(ctx, "checker@example.com", "checker", "x", AuditEntry{Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	maker, err := d.CreateUser(ctx, "maker@example.com", "maker", "x", AuditEntry{Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := d.ListApplicants(ctx, ApplicantFilter{Limit: 50})
+	if err != nil || len(page.Rows) != 50 {
+		t.Fatalf("%d rows, %v", len(page.Rows), err)
+	}
+	want := map[int64]string{page.Rows[0].ID: checker.Email, page.Rows[1].ID: maker.Email, page.Rows[2].ID: checker.Email}
+	for id, email := range want {
+		uid := checker.ID
+		if email == maker.Email {
+			uid = maker.ID
+		}
+		if _, err := d.write.ExecContext(ctx, "UPDATE applicants SET assignee_id = ? WHERE id = ?", uid, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err = d.ListApplicants(ctx, ApplicantFilter{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range page.Rows {
+		if a.Assignee != want[a.ID] {
+			t.Errorf("applicant %d: assignee %q, want %q", a.ID, a.Assignee, want[a.ID])
+		}
+	}
+}
