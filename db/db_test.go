@@ -240,9 +240,10 @@ func TestSearchFindsEmailsWithDigits(t *testing.T) {
 	}
 }
 
-// TestListApplicantsShowsAssignees: the list reads assignees by id and
-// their emails after, once per page.
-func TestListApplicantsShowsAssignees(t *testing.T) {
+// TestListApplicantsShowsAssigneesAndHolds: the list reads assignees by id
+// and their emails after, once per page, and the legal hold as NULL unless
+// it is on.
+func TestListApplicantsShowsAssigneesAndHolds(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t, t0)
 	if err := d.Seed(ctx, SeedOptions{N: 60, Seed: 11}); err != nil {
@@ -270,6 +271,10 @@ func TestListApplicantsShowsAssignees(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	held := page.Rows[4].ID
+	if err := d.SetLegalHold(ctx, held, true, "subpoena", AuditEntry{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
 	page, err = d.ListApplicants(ctx, ApplicantFilter{Limit: 50})
 	if err != nil {
 		t.Fatal(err)
@@ -277,6 +282,9 @@ func TestListApplicantsShowsAssignees(t *testing.T) {
 	for _, a := range page.Rows {
 		if a.Assignee != want[a.ID] {
 			t.Errorf("applicant %d: assignee %q, want %q", a.ID, a.Assignee, want[a.ID])
+		}
+		if a.LegalHold != (a.ID == held) {
+			t.Errorf("applicant %d: legal hold %v", a.ID, a.LegalHold)
 		}
 	}
 }
