@@ -46,7 +46,7 @@ var archivePolicy = map[string]string{
 	"documents":             "deleted",
 	"data_keys":             "deleted: the data key is destroyed, so old ciphertexts anywhere stay unreadable",
 	"provider_links":        "external_id blanked for corepass and selfkey (Core ID, DID); external_ids blanked for all; our reference and status kept",
-	"verifications":         "link and QR blanked and the end-user token expired; provider_ref blanked for corepass and selfkey (a keyed MAC of it stays in archived_provider_refs, so a late report still finds its verification); status kept",
+	"verifications":         "link and QR blanked and the end-user token expired; provider_ref blanked for corepass and selfkey (a keyed MAC of it stays in archived_provider_refs for 90 days, so a late report still finds its verification); status kept",
 	"verification_events":   "kept: the timeline holds statuses, tx hashes and digests, never personal data",
 	"certificates":          "kept: provider certificates survive archiving (providers redact personal fields before storing)",
 	"inbox":                 "sealed raw bodies dropped; digests, statuses and delivery keys (digests) kept",
@@ -306,9 +306,10 @@ func readArchiveSchema(ctx context.Context, tx *sql.Tx) (*archiveSchema, error) 
 }
 
 // keepArchivedRefs records a keyed MAC of each provider reference the
-// archive is about to blank (migration 012), so the provider's late reports
-// still find their verification. Without a KEK (some offline tools) or the
-// table (an old schema being restored) the references just go.
+// archive is about to blank (migrations 012, 013), so the provider's late
+// reports still find their verification for archivedRefWindow. Without a
+// KEK (some offline tools) or the table (an old schema being restored) the
+// references just go.
 func (d *DB) keepArchivedRefs(ctx context.Context, sch *archiveSchema, id int64) error {
 	if d.kek == nil || !sch.has("archived_provider_refs") {
 		return nil
@@ -336,10 +337,25 @@ func (d *DB) keepArchivedRefs(ctx context.Context, sch *archiveSchema, id int64)
 		return err
 	}
 	for _, r := range refs {
-		if _, err := sch.exec(ctx, "INSERT OR REPLACE INTO archived_provider_refs(verification_id, provider, ref_mac) VALUES (?, ?, ?)",
-			r.id, r.provider, d.archivedRefMAC(r.provider, r.text)); err != nil {
+		if _, err := sch.exec(ctx, `INSERT OR REPLACE INTO archived_provider_refs(verification_id, provider, ref_mac, archived_at, kek_id)
+			VALUES (?, ?, ?, ?, ?)`, r.id, r.provider, d.archivedRefMAC(r.provider, r.text), d.millis(), d.kek.ID()); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// archivedRefWindow is how long an archived provider reference stays
+// recognisable: long past the CorePass connector's month of answering for
+// a transfer and its callback retries. The retention job forgets older ones
+// (forgetArchivedRefs): the MAC is pseudonymous data too.
+const archivedRefWindow = 90 * 24 * time.Hour
+
+// forgetArchivedRefs deletes the archived provider references older than
+// archivedRefWindow at now.
+func (d *DB) forgetArchivedRefs(ctx context.Context, now time.Time) error {
+	if _, err := d.write.ExecContext(ctx, "DELETE FROM archived_provider_refs WHERE archived_at < ?", now.Add(-archivedRefWindow).UnixMilli()); err != nil {
+		return fmt.Errorf("db: forget archived provider refs: %w", err)
 	}
 	return nil
 }

@@ -245,6 +245,8 @@ type policyCache struct {
 
 const policyCacheTTL = 5 * time.Second
 
+// get uses the wall clock, not the store's (tests pin that one): the TTL
+// is about other processes, which live in real time.
 func (c *policyCache) get(load func() (policy, error)) (policy, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -395,10 +397,11 @@ func (d *DB) RetentionPlans(ctx context.Context, applicants []Applicant) (map[in
 	}
 	if len(p) == 0 {
 		// No rule: nothing is ever due, and what a plan then says (held,
-		// archived) is on the rows already. The list page asks on every
+		// archived) is on the rows already; LastEvent stays zero, as
+		// nothing counts from it. The list page asks on every
 		// load; this spares it a second query.
 		for _, a := range applicants {
-			out[a.ID] = RetentionPlan{ApplicantID: a.ID, Ref: a.Ref, LastEvent: a.CreatedAt, Held: a.LegalHold, Archived: a.Archived()}
+			out[a.ID] = RetentionPlan{ApplicantID: a.ID, Ref: a.Ref, Held: a.LegalHold, Archived: a.Archived()}
 		}
 		return out, nil
 	}
@@ -510,6 +513,9 @@ func (d *DB) RunRetention(ctx context.Context, opt RetentionRun) (RetentionRepor
 		return keep, err
 	}
 	err = d.archiveItems(ctx, items, &res, recheck)
+	if ferr := d.forgetArchivedRefs(ctx, now); ferr != nil && err == nil {
+		err = ferr
+	}
 	rep.Archived = res.Receipts
 	rep.Skipped = len(due) - len(res.Receipts)
 	// The summary first: the checkpoint then leaves the WAL empty.

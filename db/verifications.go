@@ -217,9 +217,14 @@ func (d *DB) ApplyUpdate(ctx context.Context, u VerificationUpdate) error {
 			status = u.Status
 		}
 		now := d.millis()
+		// A provider ref that identifies the person is never written back
+		// once the applicant is archived, whatever the caller checked
+		// before this transaction (an archive may have committed since).
 		if _, err := tx.ExecContext(ctx, `UPDATE verifications SET status = ?,
 			provider_status = CASE WHEN ? != '' THEN ? ELSE provider_status END,
-			provider_ref = CASE WHEN ? != '' THEN ? ELSE provider_ref END, updated_at = ? WHERE id = ?`,
+			provider_ref = CASE WHEN ? != '' AND NOT (provider IN `+scrubProviders+` AND
+				(SELECT archived_at FROM applicants WHERE id = verifications.applicant_id) IS NOT NULL) THEN ? ELSE provider_ref END,
+			updated_at = ? WHERE id = ?`,
 			status, u.ProviderStatus, u.ProviderStatus, u.ProviderRef, u.ProviderRef, now, u.VerificationID); err != nil {
 			return fmt.Errorf("db: apply update: %w", err)
 		}
@@ -294,8 +299,8 @@ func (d *DB) VerificationByReference(ctx context.Context, provider, reference, p
 		}
 		// Archived since: the reference is known only by its MAC.
 		return scanVerification(d.read.QueryRowContext(ctx, "SELECT "+verificationColumns+
-			" FROM verifications WHERE id = (SELECT max(verification_id) FROM archived_provider_refs WHERE provider = ? AND ref_mac = ?)",
-			provider, d.archivedRefMAC(provider, providerRef)))
+			" FROM verifications WHERE id = (SELECT max(verification_id) FROM archived_provider_refs WHERE provider = ? AND ref_mac = ? AND kek_id = ?)",
+			provider, d.archivedRefMAC(provider, providerRef), d.kek.ID()))
 	}
 	return Verification{}, ErrNotFound
 }

@@ -36,13 +36,16 @@ func (s *Service) Reconcile(ctx context.Context, p providers.Name) (ReconcileRes
 	for _, v := range open {
 		res.Checked++
 		if a.Refresher != nil {
-			changed, err := s.refreshOne(ctx, p, a.Refresher, v)
-			switch {
-			case err != nil:
+			moved, err := s.refreshOne(ctx, p, a.Refresher, v)
+			if err != nil {
 				res.Failed++
 				s.Logger.Warn("reconcile: refresh", "provider", p, "verification", v.ID, "err", err)
-			case changed:
+			} else if moved {
 				res.Changed++
+			}
+			if moved {
+				// The provider has moved on: never expire it, even when
+				// recording that failed (it is retried next pass).
 				continue
 			}
 		}
@@ -59,7 +62,8 @@ func (s *Service) Reconcile(ctx context.Context, p providers.Name) (ReconcileRes
 }
 
 // refreshOne catches one verification up with its provider and reports
-// whether that changed anything. Only a changed status is news:
+// whether the provider's status moved (true with an error when recording
+// it failed). Only a changed status is news:
 // data-carrying refreshes (IDfy, Blockpass) return the same files and
 // attributes on every pass, and recording them again would add a timeline
 // event each time; where the provider lets us peek at the status alone,
@@ -79,7 +83,7 @@ func (s *Service) refreshOne(ctx context.Context, p providers.Name, r providers.
 		u.Reference, u.ProviderRef = v.Reference, v.ProviderRef
 	}
 	if _, err := s.ApplyUpdate(ctx, p, "poll", u, "reconcile"); err != nil {
-		return false, fmt.Errorf("apply: %w", err)
+		return true, fmt.Errorf("apply: %w", err)
 	}
 	return true, nil
 }

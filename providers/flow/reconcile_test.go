@@ -122,6 +122,38 @@ func TestReconcileExpiresUnstartedLinks(t *testing.T) {
 	}
 }
 
+// movedRefresher reports every verification as moved on, in an update
+// that names a reference nobody has: recording it fails.
+type movedRefresher struct{}
+
+func (movedRefresher) Refresh(context.Context, string, string) (providers.Update, error) {
+	return providers.Update{Reference: "no-such-reference", ProviderStatus: "ACCEPTED", Status: providers.StatusInProgress}, nil
+}
+
+// TestReconcileNeverExpiresWhatMoved: when the provider reports that a
+// verification moved on but recording it fails, the pass counts a failure
+// and leaves the verification for the next pass; it does not expire it
+// because its link ran out meanwhile (a later report would then be
+// dropped as going backwards).
+func TestReconcileNeverExpiresWhatMoved(t *testing.T) {
+	ctx := context.Background()
+	e := newCorePassEnv(t)
+	v := e.start(t, "Scanned Late")
+	a, _ := e.svc.Registry.Get(providers.CorePass)
+	a.Refresher = movedRefresher{}
+	*e.clock = v.ExpiresAt.Add(time.Second)
+	res, err := e.svc.Reconcile(ctx, providers.CorePass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed != 1 || res.Expired != 0 || res.Changed != 0 {
+		t.Fatalf("reconcile = %+v, want one failure and nothing expired", res)
+	}
+	if got, _ := e.db.Verification(ctx, v.ID); got.Status != string(providers.StatusInvited) {
+		t.Fatalf("status %s, want still invited", got.Status)
+	}
+}
+
 // TestUpdateForArchivedApplicantKeepsStatusNotData: a late delivery for an
 // archived applicant is recorded (status, timeline) without its personal
 // data, and does not fail (it would be retried until parked). It is matched
@@ -193,6 +225,21 @@ func TestLateCallbackAfterArchiveFindsItsVerification(t *testing.T) {
 	}
 	if o, _ := e.db.Verification(ctx, other.ID); o.ProviderStatus == "FINISH_SUCCESS" {
 		t.Error("the other verification of the same Core ID took the late status")
+	}
+	// Nor does the store write one back, whoever asks (an archive may
+	// commit between flow's check and the write).
+	if err := e.db.ApplyUpdate(ctx, db.VerificationUpdate{VerificationID: v.ID, Source: "callback", ProviderRef: v.ProviderRef}); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := e.db.Verification(ctx, v.ID); after.ProviderRef != "" {
+		t.Errorf("the store wrote the provider ref %q back into an archived verification", after.ProviderRef)
+	}
+	// After the window, the retention job forgets the reference.
+	if _, err := e.db.RunRetention(ctx, db.RetentionRun{Now: e.clock.Add(91 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ApplyUpdate(ctx, providers.CorePass, "callback", late, "test"); !errors.Is(err, ErrNoVerification) {
+		t.Errorf("91 days after the archive the late callback still matched: %v", err)
 	}
 	// A reference nobody archived still matches nothing, and the error
 	// does not carry it (it is logged and kept in the inbox).
