@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 )
@@ -29,7 +28,7 @@ type Applicant struct {
 	UpdatedAt  time.Time
 	ArchivedAt time.Time
 	LegalHold  bool
-	Providers  []string // providers this applicant is linked with
+	Providers  []string // providers this applicant is linked with; read-only (list rows share them)
 }
 
 // Archived reports whether the applicant's personal data is gone.
@@ -177,7 +176,7 @@ func newListRow() *listRow {
 	return r
 }
 
-func (r *listRow) scan(rows *sql.Rows) (Applicant, error) {
+func (r *listRow) scan(d *DB, rows *sql.Rows) (Applicant, error) {
 	r.a = Applicant{}
 	if err := rows.Scan(r.dest...); err != nil {
 		return Applicant{}, err
@@ -185,24 +184,22 @@ func (r *listRow) scan(rows *sql.Rows) (Applicant, error) {
 	a := r.a
 	a.AssigneeID, a.LegalHold = r.assignee.Int64, r.hold.Bool
 	a.UpdatedAt, a.ArchivedAt = fromMillis(r.updated), nullMillis(r.archived)
-	a.Providers = providerList(r.provs)
+	a.Providers = d.providerList(r.provs)
 	return a, nil
 }
 
-// providerLists shares the few distinct provider lists (subsets of five
-// names, kept in order by migration 010's triggers) between rows. The
-// slices are read-only.
-var providerLists sync.Map // string -> []string
-
-func providerList(provs string) []string {
+// providerList is provs split, shared between rows: there are only a few
+// distinct lists (subsets of five names, in order; migrations 010, 013).
+// The slices are read-only and clipped, so an append copies.
+func (d *DB) providerList(provs string) []string {
 	if provs == "" {
 		return nil
 	}
-	if l, ok := providerLists.Load(provs); ok {
+	if l, ok := d.providerLists.Load(provs); ok {
 		return l.([]string)
 	}
-	l := strings.Split(provs, ",")
-	providerLists.Store(provs, l)
+	l := slices.Clip(strings.Split(provs, ","))
+	d.providerLists.Store(provs, l)
 	return l
 }
 
@@ -318,7 +315,7 @@ func (d *DB) ListApplicants(ctx context.Context, f ApplicantFilter) (ApplicantPa
 	page := ApplicantPage{Rows: make([]Applicant, 0, f.Limit+1)}
 	row := newListRow()
 	for rows.Next() {
-		a, err := row.scan(rows)
+		a, err := row.scan(d, rows)
 		if err != nil {
 			return ApplicantPage{}, fmt.Errorf("db: list applicants: %w", err)
 		}

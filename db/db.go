@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/kycdesk/kycdesk/db/seal"
@@ -36,7 +37,8 @@ type DB struct {
 	now   func() time.Time
 	path  string
 
-	badgePolicy policyCache // the retention policy as the list's badges see it
+	badgePolicy   policyCache // the retention policy as the list's badges see it
+	providerLists sync.Map    // list rows' provider lists, shared (providerList)
 }
 
 // Options configure Open.

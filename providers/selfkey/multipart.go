@@ -14,7 +14,7 @@ import (
 // formPart is one multipart/form-data part read into memory.
 type formPart struct {
 	name         string
-	declaredType string // as sent; informational only, never trusted
+	declaredType string // as sent; never trusted, but one the content contradicts is refused (sanitizeUpload)
 	isFile       bool
 	data         []byte
 }

@@ -52,10 +52,7 @@ func appendRow(b []byte, a db.Applicant, now time.Time, x archive.RowExtras) []b
 	b = append(b, `</td><td class="font-mono text-xs">`...)
 	b = views.AppendText(b, a.Ref)
 	b = append(b, `</td><td class="space-x-1">`...)
-	for i, p := range a.Providers {
-		if i > 0 {
-			b = append(b, ' ')
-		}
+	for _, p := range a.Providers {
 		b = components.AppendProviderBadge(b, p)
 	}
 	b = append(b, `</td><td>`...)
