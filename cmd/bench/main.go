@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -51,6 +52,7 @@ type options struct {
 	cpuProfile  string
 	blockpass   int // candidates of the Blockpass sync scenario (cmd/bench/blockpass.go)
 	archive     int // applicants for the archive throughput (cmd/bench/archive.go)
+	seedOnly    bool
 }
 
 func main() {
@@ -60,7 +62,7 @@ func main() {
 	flag.IntVar(&o.applicants, "applicants", 1_000_000, "applicants to seed")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each scenario runs, over all rounds")
 	flag.IntVar(&o.rounds, "rounds", 3, "how many times the scenarios take turns, each for -duration/rounds: a scenario's share of the ceiling is its median over the rounds, each against the hello world of its own round, so the machine's speed drifting during the run cancels out")
-	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each scenario")
+	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each scenario in each round")
 	flag.IntVar(&o.requests, "requests", 0, "stop each scenario after this many requests (0: only -duration bounds it)")
 	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent clients")
 	flag.IntVar(&o.depth, "depth", 200, "how many next-page links the deep-page scenario follows")
@@ -70,8 +72,13 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each scenario to <this>-<scenario>.pprof")
 	flag.IntVar(&o.blockpass, "blockpass-candidates", 100_000, "Blockpass candidates to sync from the simulator (0: skip)")
 	flag.IntVar(&o.archive, "archive-applicants", 100_000, "applicants to seed with personal data and bulk-archive (0: skip)")
+	flag.BoolVar(&o.seedOnly, "seed-only", false, "seed -db with -applicants and exit (the bench runs itself so, keeping the seeding's memory out of the server's RSS)")
 	flag.Parse()
-	if err := bench(ctx, o, os.Stdout); err != nil {
+	run := bench
+	if o.seedOnly {
+		run = seedOnly
+	}
+	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -91,6 +98,20 @@ type scenario struct {
 	cpuTime   time.Duration
 }
 
+// median is the middle value of xs, or the mean of the two middle ones.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
+	mid := len(sorted) / 2
+	if len(sorted)%2 == 0 {
+		return (sorted[mid-1] + sorted[mid]) / 2
+	}
+	return sorted[mid]
+}
+
 // ofCeiling is the scenario's share of the ceiling as a percentage.
 func (s *scenario) ofCeiling() float64 { return 100 * s.ratio }
 
@@ -107,11 +128,11 @@ func (s *scenario) settle(ceiling *scenario) {
 			s.ratios = append(s.ratios, r.perSecond()/c)
 		}
 	}
-	sorted := slices.Clone(s.ratios)
-	slices.Sort(sorted)
-	if len(sorted) > 0 {
-		s.ratio = sorted[len(sorted)/2]
+	s.ratio = median(s.ratios)
+	for i := range s.rounds {
+		s.rounds[i].lat = nil // merged; the server's memory is measured in this process
 	}
+	s.result.lat = nil
 }
 
 func bench(ctx context.Context, o options, out io.Writer) error {
@@ -126,9 +147,12 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 		defer os.RemoveAll(dir)
 		o.dbPath = filepath.Join(dir, "bench.db")
 	}
-	fmt.Fprintf(out, "KYC Desk bench: %s applicants, %d concurrent clients, %s per scenario in %d rounds (after %s warm-up), GOMAXPROCS=%d, %s %s/%s\n",
+	fmt.Fprintf(out, "KYC Desk bench: %s applicants, %d concurrent clients, %s per scenario in %d rounds (each after %s warm-up), GOMAXPROCS=%d, %s %s/%s\n",
 		thousands(int64(o.applicants)), o.concurrency, o.duration, o.rounds, o.warmup, runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 
+	if err := seedInChild(ctx, o, out); err != nil {
+		return err
+	}
 	kek, err := seal.NewKEK(seal.NewKey())
 	if err != nil {
 		return err
@@ -138,9 +162,6 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	defer d.Close()
-	if err := seed(ctx, d, o, out); err != nil {
-		return err
-	}
 	const email = "bench@kycdesk.test"
 	pw := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	if err := ensureAdmin(ctx, d, email, pw); err != nil {
@@ -191,9 +212,13 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 	client := newLoadClient(o.concurrency)
 	for round := range o.rounds {
 		for _, s := range scenarios {
-			l := load{url: s.url, cookie: s.cookie, concurrency: o.concurrency, duration: o.warmup / time.Duration(o.rounds)}
+			// Each round warms up afresh: another page ran just before.
+			l := load{url: s.url, cookie: s.cookie, concurrency: o.concurrency, duration: o.warmup}
 			l.run(ctx, client)
 			l.duration, l.requests = o.duration/time.Duration(o.rounds), o.requests/o.rounds
+			if o.requests > 0 {
+				l.requests = max(1, l.requests)
+			}
 			stopProfile := func() {}
 			if round == 0 { // one profile per scenario: the first round's
 				var err error
@@ -220,6 +245,36 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	return benchArchive(ctx, o.archive, out)
+}
+
+// seedInChild seeds the database in a child process (this program with
+// -seed-only): a bulk seed's page cache stays in the process's memory after
+// it is freed, and the server's RSS is reported.
+func seedInChild(ctx context.Context, o options, out io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, exe, "-seed-only", "-db", o.dbPath, "-applicants", strconv.Itoa(o.applicants))
+	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return nil
+}
+
+// seedOnly is -seed-only: open the database and seed it.
+func seedOnly(ctx context.Context, o options, out io.Writer) error {
+	kek, err := seal.NewKEK(seal.NewKey())
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, o.dbPath, db.Options{KEK: kek})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return seed(ctx, d, o, out)
 }
 
 // seed fills an empty database through db.Seed and reports the rate.
