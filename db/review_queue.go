@@ -76,9 +76,11 @@ type QueuePage struct {
 	Next QueueCursor
 }
 
-const queueColumns = `q.verification_id, q.applicant_id, a.ref, a.display_name, a.archived_at IS NOT NULL, q.provider,
-	v.provider_status, q.since, q.state, COALESCE(q.assignee_id, 0), COALESCE(au.email, ''),
-	COALESCE(q.claimed_by, 0), COALESCE(cu.email, ''), q.claim_expires_at`
+// queueColumns leave NULLs as they are: SQLite hands a NULL over in one
+// call and a value in two or three, and most rows have no assignee, no
+// claim and no archive (see listColumns in applicants.go).
+const queueColumns = `q.verification_id, q.applicant_id, a.ref, a.display_name, a.archived_at, q.provider,
+	v.provider_status, q.since, q.state, q.assignee_id, au.email, q.claimed_by, cu.email, q.claim_expires_at`
 
 const queueFrom = ` FROM review_queue q JOIN applicants a ON a.id = q.applicant_id JOIN verifications v ON v.id = q.verification_id
 	LEFT JOIN users au ON au.id = q.assignee_id LEFT JOIN users cu ON cu.id = q.claimed_by`
@@ -86,15 +88,19 @@ const queueFrom = ` FROM review_queue q JOIN applicants a ON a.id = q.applicant_
 func scanQueueItem(row interface{ Scan(...any) error }) (QueueItem, error) {
 	var it QueueItem
 	var since, expires int64
-	err := row.Scan(&it.VerificationID, &it.ApplicantID, &it.Ref, &it.Name, &it.Archived, &it.Provider, &it.ProviderStatus,
-		&since, &it.State, &it.AssigneeID, &it.Assignee, &it.ClaimedBy, &it.Claimer, &expires)
+	var archived, assignee, claimedBy sql.NullInt64
+	var assigneeEmail, claimer sql.NullString
+	err := row.Scan(&it.VerificationID, &it.ApplicantID, &it.Ref, &it.Name, &archived, &it.Provider, &it.ProviderStatus,
+		&since, &it.State, &assignee, &assigneeEmail, &claimedBy, &claimer, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return it, ErrNotFound
 	}
 	if err != nil {
 		return it, err
 	}
-	it.Since = fromMillis(since)
+	it.Archived, it.Since = archived.Valid, fromMillis(since)
+	it.AssigneeID, it.Assignee = assignee.Int64, assigneeEmail.String
+	it.ClaimedBy, it.Claimer = claimedBy.Int64, claimer.String
 	if expires > 0 {
 		it.ClaimExpiresAt = fromMillis(expires)
 	}
