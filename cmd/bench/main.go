@@ -153,11 +153,7 @@ func bench(ctx context.Context, o options, out io.Writer) error {
 	if err := seedInChild(ctx, o, out); err != nil {
 		return err
 	}
-	kek, err := seal.NewKEK(seal.NewKey())
-	if err != nil {
-		return err
-	}
-	d, err := db.Open(ctx, o.dbPath, db.Options{KEK: kek})
+	d, err := openBenchDB(ctx, o.dbPath)
 	if err != nil {
 		return err
 	}
@@ -265,16 +261,22 @@ func seedInChild(ctx context.Context, o options, out io.Writer) error {
 
 // seedOnly is -seed-only: open the database and seed it.
 func seedOnly(ctx context.Context, o options, out io.Writer) error {
-	kek, err := seal.NewKEK(seal.NewKey())
-	if err != nil {
-		return err
-	}
-	d, err := db.Open(ctx, o.dbPath, db.Options{KEK: kek})
+	d, err := openBenchDB(ctx, o.dbPath)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	return seed(ctx, d, o, out)
+}
+
+// openBenchDB opens the bench database under a throwaway KEK: the bench
+// stores no personal data, so no process needs another's key.
+func openBenchDB(ctx context.Context, path string) (*db.DB, error) {
+	kek, err := seal.NewKEK(seal.NewKey())
+	if err != nil {
+		return nil, err
+	}
+	return db.Open(ctx, path, db.Options{KEK: kek})
 }
 
 // seed fills an empty database through db.Seed and reports the rate.
