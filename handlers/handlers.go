@@ -99,7 +99,7 @@ func New(d Deps) *Handlers {
 	h.verifications = &verificationsHandler{h}
 	h.admin = &adminHandler{h}
 	h.blockpass = &blockpassHandler{h}
-	h.samlSP = &samlHandler{h}
+	h.samlSP = &samlHandler{Handlers: h, refusals: newRefusalBudget(acsRefusalsAudited, time.Minute, d.Now)}
 	h.users = &usersHandler{h}
 	h.ssoAdmin = &ssoHandler{h}
 	h.auditLog = &auditHandler{h}

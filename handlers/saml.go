@@ -15,7 +15,14 @@ import (
 
 // samlHandler serves the SAML service provider's endpoints: metadata,
 // sign-in start and the assertion consumer service.
-type samlHandler struct{ *Handlers }
+type samlHandler struct {
+	*Handlers
+	refusals *refusalBudget // audited ACS refusals per client address
+}
+
+// acsRefusalsAudited is how many refused sign-ins per client address and
+// minute are audited; more are answered 429 (see refusalBudget).
+const acsRefusalsAudited = 20
 
 // errSSOOff answers the SAML endpoints when SSO is not configured.
 func errSSOOff() error {
@@ -124,6 +131,13 @@ func (h *samlHandler) acs(c echo.Context) error {
 // audit entry; cause (whose text never holds the NameID or attributes)
 // only into the log.
 func (h *samlHandler) refuse(c echo.Context, kind, object, message string, cause error) error {
+	if within, firstOver := h.refusals.take(web.ClientIP(c)); !within {
+		if firstOver {
+			h.deps.Logger.Warn("saml sign-in refusals over budget; further ones this minute are not audited",
+				"id", web.RequestID(c), "kind", kind, "per_minute", acsRefusalsAudited)
+		}
+		return web.Errorf(http.StatusTooManyRequests, "Too many failed sign-ins from your network. Wait a minute, then start the sign-in again.")
+	}
 	attrs := []any{"id", web.RequestID(c), "kind", kind}
 	if cause != nil {
 		attrs = append(attrs, "err", cause.Error())

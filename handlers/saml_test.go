@@ -580,3 +580,53 @@ func parseBody(t *testing.T, body []byte) *goquery.Document {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestSSORefusalFloodIsNotAudited: junk posted to the ACS in a loop is
+// audited up to the per-minute budget, then answered 429 and only counted,
+// so it can neither fill the audit log nor hold its write connection.
+func TestSSORefusalFloodIsNotAudited(t *testing.T) {
+	app := newSSOApp(t)
+	junk := url.Values{"SAMLResponse": {base64.StdEncoding.EncodeToString([]byte("junk"))}}
+	before := len(app.refusals(t))
+	for i := range acsRefusalsAudited {
+		if resp := app.client().postRaw(saml.ACSPath, junk); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("refusal %d: status %d, want 403", i+1, resp.StatusCode)
+		}
+	}
+	for range 5 {
+		resp := app.client().postRaw(saml.ACSPath, junk)
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("over the budget: status %d, want 429", resp.StatusCode)
+		}
+		if !strings.Contains(parse(t, resp).Text(), "Too many failed sign-ins") {
+			t.Error("the 429 page does not say why")
+		}
+	}
+	if n := len(app.refusals(t)) - before; n != acsRefusalsAudited {
+		t.Errorf("%d refusals audited, want %d", n, acsRefusalsAudited)
+	}
+}
+
+func TestRefusalBudgetWindow(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	b := newRefusalBudget(2, time.Minute, func() time.Time { return now })
+	steps := []struct {
+		addr            string
+		advance         time.Duration
+		within, firstOv bool
+	}{
+		{"a", 0, true, false},
+		{"a", 0, true, false},
+		{"b", 0, true, false}, // another address has its own budget
+		{"a", 0, false, true},
+		{"a", 0, false, false},
+		{"a", time.Minute, true, false}, // a new window forgets
+	}
+	for i, s := range steps {
+		now = now.Add(s.advance)
+		within, firstOver := b.take(s.addr)
+		if within != s.within || firstOver != s.firstOv {
+			t.Errorf("step %d (%s): within=%v firstOver=%v, want %v %v", i, s.addr, within, firstOver, s.within, s.firstOv)
+		}
+	}
+}
