@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	crewsaml "github.com/crewjam/saml"
 
 	"github.com/kycdesk/kycdesk/db"
 	"github.com/kycdesk/kycdesk/web/saml"
@@ -94,4 +99,51 @@ func loadSAML(ctx context.Context, getenv func(string) string, cfg config, d *db
 	}
 	logger.Info("saml: SSO on", "entity_id", sp.EntityID(), "idp", sp.IDPEntityID())
 	return ssoSetup{SP: sp, Config: sc}, nil
+}
+
+// samlMetadataJob is the job_state name the IdP metadata refresh records
+// its runs under, so /admin/providers shows when it last ran and why it
+// last failed.
+const samlMetadataJob = "saml/metadata"
+
+// refreshSAMLMetadata re-reads the IdP metadata from
+// KYCDESK_SAML_IDP_METADATA every KYCDESK_SAML_METADATA_REFRESH until ctx
+// ends, so a certificate the IdP rotates is trusted without a restart. The
+// source is always a URL or a file (the only ones LoadIDPMetadata takes,
+// sandbox included), so there is always something to re-read. The load at
+// start is recorded as the job's first run; each refresh then records its
+// outcome and logs it: a change at Info with the certificates now trusted
+// (fingerprints only), a failure at Warn (the metadata in use stays).
+// Neither the metadata nor the source's content is ever logged.
+func refreshSAMLMetadata(ctx context.Context, sso ssoSetup, d *db.DB, logger *slog.Logger) {
+	record := func(err error) {
+		if err := d.SetJobState(ctx, samlMetadataJob, "", err); err != nil && ctx.Err() == nil {
+			logger.Error("saml: record the IdP metadata refresh", "err", err)
+		}
+	}
+	record(nil)
+	load := func(ctx context.Context) (*crewsaml.EntityDescriptor, error) {
+		return saml.LoadIDPMetadata(ctx, nil, sso.Config.IDPMetadata)
+	}
+	sso.SP.RunMetadataRefresh(ctx, sso.Config.MetadataRefresh, load, func(changed bool, err error) {
+		switch {
+		case err != nil:
+			logger.Warn("saml: IdP metadata refresh failed; keeping the metadata in use", "err", err)
+		case changed:
+			logger.Info("saml: IdP metadata changed; trusting its current signing certificates",
+				"idp", sso.SP.IDPEntityID(), "certificates", certFingerprints(sso.SP.IDPCertificates()))
+		}
+		record(err)
+	})
+}
+
+// certFingerprints are the SHA-256 fingerprints of certs (hex), what an
+// operator compares with the IdP's console after a rotation.
+func certFingerprints(certs []*x509.Certificate) []string {
+	out := make([]string, 0, len(certs))
+	for _, c := range certs {
+		sum := sha256.Sum256(c.Raw)
+		out = append(out, hex.EncodeToString(sum[:]))
+	}
+	return out
 }

@@ -102,6 +102,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
+	switch {
+	case sso.SP == nil:
+	case sso.Config.MetadataRefresh <= 0:
+		logger.Info("saml: the IdP metadata is read only at start (KYCDESK_SAML_METADATA_REFRESH=off): restart after the IdP rotates its certificate")
+	default:
+		jobsDone.Add(1)
+		go func() {
+			defer jobsDone.Done()
+			refreshSAMLMetadata(jobs, sso, d, logger)
+		}()
+	}
 	selfKey, err := wired.selfKey.service(d.SelfKeyChallenges())
 	if err != nil {
 		ln.Close()

@@ -60,6 +60,9 @@ func (s *SP) HandleACS(ctx context.Context, r *http.Request) (Identity, string, 
 	}
 
 	now := s.now().UTC()
+	// One snapshot of the service provider for the whole response, so a metadata refresh in between
+	// cannot make the signature check and the other checks use different IdP metadata.
+	inner := s.inner.Load()
 	// The response's InResponseTo is not yet verified here: it only picks which outstanding
 	// request to take. Passing it to the library makes it require that every (signed)
 	// SubjectConfirmation names the same ID; whether that ID was really outstanding is the
@@ -75,11 +78,11 @@ func (s *SP) HandleACS(ctx context.Context, r *http.Request) (Identity, string, 
 			return Identity{}, "", fmt.Errorf("saml: acs: take request: %w", err)
 		}
 	}
-	assertion, err := s.parse(ctx, encoded, []string{shape.inResponseTo})
+	assertion, err := parse(ctx, inner, encoded, []string{shape.inResponseTo})
 	if err != nil {
 		return Identity{}, "", err
 	}
-	if err := s.checkAssertion(assertion, now, shape.inResponseTo); err != nil {
+	if err := checkAssertion(inner, assertion, now, shape.inResponseTo); err != nil {
 		return Identity{}, "", err
 	}
 	first, err := s.assertions.Remember(ctx, assertion.ID, replayExpiry(assertion))
@@ -221,9 +224,9 @@ func peekResponse(raw []byte) (responseShape, error) {
 	return shape, nil
 }
 
-// parse runs crewjam's ParseResponse on a request that carries only the SAMLResponse, so nothing
-// else the browser sent (a SAMLart in the query, say) can steer it.
-func (s *SP) parse(ctx context.Context, encoded string, possibleRequestIDs []string) (a *crewsaml.Assertion, err error) {
+// parse runs crewjam's ParseResponse of inner on a request that carries only the SAMLResponse, so
+// nothing else the browser sent (a SAMLart in the query, say) can steer it.
+func parse(ctx context.Context, inner *crewsaml.ServiceProvider, encoded string, possibleRequestIDs []string) (a *crewsaml.Assertion, err error) {
 	// crewjam v0.5.1 dereferences optional elements of a signed assertion (Subject, Conditions,
 	// SubjectConfirmationData) without nil checks; a response from the trusted IdP that lacks one
 	// must be a refusal, not a crash.
@@ -232,13 +235,13 @@ func (s *SP) parse(ctx context.Context, encoded string, possibleRequestIDs []str
 			a, err = nil, refuse(ErrMalformed, "assertion lacks a required element")
 		}
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.inner.AcsURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inner.AcsURL.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("saml: acs: build request: %w", err)
 	}
 	req.Form = url.Values{}
 	req.PostForm = url.Values{"SAMLResponse": {encoded}}
-	a, err = s.inner.ParseResponse(req, possibleRequestIDs)
+	a, err = inner.ParseResponse(req, possibleRequestIDs)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -301,9 +304,10 @@ func checkAudience(a *crewsaml.Assertion, entityID string) error {
 	return nil
 }
 
-// checkAssertion applies our own checks to a verified assertion: the times against our clock, and
-// a bearer SubjectConfirmation for our ACS that answers inResponseTo (empty for IdP-initiated).
-func (s *SP) checkAssertion(a *crewsaml.Assertion, now time.Time, inResponseTo string) error {
+// checkAssertion applies our own checks to an assertion inner verified: the times against our
+// clock, and a bearer SubjectConfirmation for inner's ACS that answers inResponseTo (empty for
+// IdP-initiated).
+func checkAssertion(inner *crewsaml.ServiceProvider, a *crewsaml.Assertion, now time.Time, inResponseTo string) error {
 	if a.ID == "" {
 		return refuse(ErrMalformed, "assertion has no ID")
 	}
@@ -332,7 +336,7 @@ func (s *SP) checkAssertion(a *crewsaml.Assertion, now time.Time, inResponseTo s
 		if d.InResponseTo != inResponseTo {
 			return refuse(ErrInResponseTo, "SubjectConfirmationData InResponseTo differs from the response's")
 		}
-		if d.Recipient != s.inner.AcsURL.String() {
+		if d.Recipient != inner.AcsURL.String() {
 			return refuse(ErrInvalid, "SubjectConfirmationData Recipient is not our ACS")
 		}
 		if d.NotOnOrAfter.IsZero() {

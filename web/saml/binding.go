@@ -60,7 +60,8 @@ func checkBinding(r *http.Request, storedHash string) error {
 // None without Secure, so it is Lax: SSO over http then works only with a same-site IdP (see the
 // package documentation).
 func (s *SP) bindingCookie(value string, maxAge int) *http.Cookie {
-	secure := s.inner.AcsURL.Scheme == "https"
+	acs := s.inner.Load().AcsURL
+	secure := acs.Scheme == "https"
 	sameSite := http.SameSiteLaxMode
 	if secure {
 		sameSite = http.SameSiteNoneMode
@@ -68,7 +69,7 @@ func (s *SP) bindingCookie(value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name:     BindingCookieName,
 		Value:    value,
-		Path:     s.inner.AcsURL.Path,
+		Path:     acs.Path,
 		MaxAge:   maxAge,
 		HttpOnly: true,
 		Secure:   secure,

@@ -5,11 +5,20 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // DefaultRoleAttribute is the attribute that carries group membership when
 // KYCDESK_SAML_ROLE_ATTRIBUTE is not set: the ADFS group claim.
 const DefaultRoleAttribute = "http://schemas.xmlsoap.org/claims/Group"
+
+// DefaultMetadataRefresh is how often the IdP metadata is re-read when
+// KYCDESK_SAML_METADATA_REFRESH is not set: IdPs publish a new certificate days or weeks before they
+// sign with it, so an hour is prompt without loading the IdP.
+const DefaultMetadataRefresh = time.Hour
+
+// minMetadataRefresh keeps a typo ("1s" for "1h") from polling the IdP every second.
+const minMetadataRefresh = time.Minute
 
 // Config is the SAML service provider's configuration, read from the environment by LoadConfig.
 type Config struct {
@@ -31,6 +40,9 @@ type Config struct {
 	AllowIDPInitiated bool
 	// LocalLoginDisabled switches off the local password sign-in form.
 	LocalLoginDisabled bool
+	// MetadataRefresh is how often the running app re-reads IDPMetadata (RunMetadataRefresh), so a
+	// rotated IdP certificate is picked up without a restart; 0 means never.
+	MetadataRefresh time.Duration
 }
 
 // Enabled reports whether SAML sign-in is configured (IdP metadata is set).
@@ -49,7 +61,7 @@ func (c Config) RoleMapping() RoleMapping {
 
 // LoadConfig reads the SAML settings through getenv: KYCDESK_SAML_IDP_METADATA, KYCDESK_SAML_SP_CERT,
 // KYCDESK_SAML_SP_KEY, KYCDESK_SAML_ENTITY_ID, KYCDESK_SAML_ROLE_ATTRIBUTE, KYCDESK_SAML_ROLE_MAP,
-// KYCDESK_SAML_IDP_INITIATED, KYCDESK_LOCAL_LOGIN, and KYCDESK_BASE_URL (which the entity ID and
+// KYCDESK_SAML_IDP_INITIATED, KYCDESK_SAML_METADATA_REFRESH, KYCDESK_LOCAL_LOGIN, and KYCDESK_BASE_URL (which the entity ID and
 // endpoint URLs are built from). It validates what it reads; it opens no file and makes no request.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
@@ -73,6 +85,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	cfg.LocalLoginDisabled = !localLogin
+	if cfg.MetadataRefresh, err = parseRefresh(get("KYCDESK_SAML_METADATA_REFRESH")); err != nil {
+		return Config{}, err
+	}
 	if cfg.RoleRules, err = ParseRoleMap(cfg.RoleMap); err != nil {
 		return Config{}, fmt.Errorf("saml config: KYCDESK_SAML_ROLE_MAP: %w", err)
 	}
@@ -110,6 +125,24 @@ func parseBool(name, v string, def bool) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("saml config: %s: want 1/0, true/false, yes/no or on/off, got %q", name, v)
+}
+
+// parseRefresh reads KYCDESK_SAML_METADATA_REFRESH: a Go duration of at least a minute, empty for
+// DefaultMetadataRefresh, or "off" (or "0", as KYCDESK_RETENTION_INTERVAL takes) for never. Unlike
+// the retention schedule a bad value is an error, not the default: whoever set it expects SSO to
+// survive the IdP's next certificate rotation, and should learn at start that it will not.
+func parseRefresh(v string) (time.Duration, error) {
+	switch strings.ToLower(v) {
+	case "":
+		return DefaultMetadataRefresh, nil
+	case "off", "0":
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minMetadataRefresh {
+		return 0, fmt.Errorf("saml config: KYCDESK_SAML_METADATA_REFRESH: want a duration of at least 1m (like 1h or 30m) or off, got %q", v)
+	}
+	return d, nil
 }
 
 // normaliseBaseURL checks that base is an absolute http(s) URL without query or fragment and

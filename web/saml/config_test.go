@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kycdesk/kycdesk/web/saml"
 )
@@ -35,19 +36,20 @@ func TestLoadConfig(t *testing.T) {
 			name: "defaults",
 			env:  base,
 			want: saml.Config{
-				IDPMetadata:   base["KYCDESK_SAML_IDP_METADATA"],
-				SPCertFile:    "/etc/kycdesk/sp.crt",
-				SPKeyFile:     "/etc/kycdesk/sp.key",
-				EntityID:      "https://kyc.example.com/saml/metadata",
-				BaseURL:       "https://kyc.example.com",
-				RoleAttribute: "http://schemas.xmlsoap.org/claims/Group",
+				IDPMetadata:     base["KYCDESK_SAML_IDP_METADATA"],
+				SPCertFile:      "/etc/kycdesk/sp.crt",
+				SPKeyFile:       "/etc/kycdesk/sp.key",
+				EntityID:        "https://kyc.example.com/saml/metadata",
+				BaseURL:         "https://kyc.example.com",
+				RoleAttribute:   "http://schemas.xmlsoap.org/claims/Group",
+				MetadataRefresh: time.Hour,
 			},
 		},
 		{
 			name: "everything set",
 			env: with("KYCDESK_SAML_ENTITY_ID", "urn:kycdesk:prod", "KYCDESK_SAML_ROLE_ATTRIBUTE", "groups",
 				"KYCDESK_SAML_ROLE_MAP", "kyc-checkers=checker, kyc-admins=admin", "KYCDESK_SAML_IDP_INITIATED", "1",
-				"KYCDESK_LOCAL_LOGIN", "false"),
+				"KYCDESK_LOCAL_LOGIN", "false", "KYCDESK_SAML_METADATA_REFRESH", "15m"),
 			want: saml.Config{
 				IDPMetadata:        base["KYCDESK_SAML_IDP_METADATA"],
 				SPCertFile:         "/etc/kycdesk/sp.crt",
@@ -59,18 +61,33 @@ func TestLoadConfig(t *testing.T) {
 				RoleRules:          []saml.RoleRule{{Value: "kyc-checkers", Role: "checker"}, {Value: "kyc-admins", Role: "admin"}},
 				AllowIDPInitiated:  true,
 				LocalLoginDisabled: true,
+				MetadataRefresh:    15 * time.Minute,
+			},
+		},
+		{
+			name: "metadata refresh off",
+			env:  with("KYCDESK_SAML_METADATA_REFRESH", "off"),
+			want: saml.Config{
+				IDPMetadata:   base["KYCDESK_SAML_IDP_METADATA"],
+				SPCertFile:    "/etc/kycdesk/sp.crt",
+				SPKeyFile:     "/etc/kycdesk/sp.key",
+				EntityID:      "https://kyc.example.com/saml/metadata",
+				BaseURL:       "https://kyc.example.com",
+				RoleAttribute: "http://schemas.xmlsoap.org/claims/Group",
 			},
 		},
 		{
 			name: "SAML off, local login on",
 			env:  map[string]string{"KYCDESK_LOCAL_LOGIN": "1"},
-			want: saml.Config{RoleAttribute: saml.DefaultRoleAttribute},
+			want: saml.Config{RoleAttribute: saml.DefaultRoleAttribute, MetadataRefresh: saml.DefaultMetadataRefresh},
 		},
 		{name: "SAML off and local login off locks everyone out", env: map[string]string{"KYCDESK_LOCAL_LOGIN": "0"}, wantErr: "nobody could sign in"},
 		{name: "unknown role", env: with("KYCDESK_SAML_ROLE_MAP", "kyc-checkers=superuser"), wantErr: `unknown role "superuser"`},
 		{name: "bad boolean", env: with("KYCDESK_SAML_IDP_INITIATED", "maybe"), wantErr: "KYCDESK_SAML_IDP_INITIATED"},
 		{name: "no base URL", env: with("KYCDESK_BASE_URL", ""), wantErr: "KYCDESK_BASE_URL is required"},
 		{name: "relative base URL", env: with("KYCDESK_BASE_URL", "kyc.example.com"), wantErr: "KYCDESK_BASE_URL"},
+		{name: "metadata refresh not a duration", env: with("KYCDESK_SAML_METADATA_REFRESH", "hourly"), wantErr: "KYCDESK_SAML_METADATA_REFRESH"},
+		{name: "metadata refresh too often", env: with("KYCDESK_SAML_METADATA_REFRESH", "1s"), wantErr: "at least 1m "},
 		{name: "cert without key", env: with("KYCDESK_SAML_SP_KEY", ""), wantErr: "both KYCDESK_SAML_SP_CERT and KYCDESK_SAML_SP_KEY"},
 	}
 	for _, tt := range tests {

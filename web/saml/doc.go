@@ -39,6 +39,9 @@
 //	cfg, err := saml.LoadConfig(getenv)            // KYCDESK_SAML_*, KYCDESK_LOCAL_LOGIN, KYCDESK_BASE_URL
 //	certs, err := saml.LoadCerts(ctx, cfg, nil)    // SP key pair + IdP metadata (URL or file)
 //	sp, err := saml.New(cfg, certs, saml.Stores{Requests: reqs, Assertions: seen}, time.Now)
+//	go sp.RunMetadataRefresh(ctx, cfg.MetadataRefresh, func(ctx context.Context) (*crewsaml.EntityDescriptor, error) {
+//		return saml.LoadIDPMetadata(ctx, nil, cfg.IDPMetadata) // picks up a rotated IdP certificate
+//	}, onResult)                                        // unless cfg.MetadataRefresh is 0 (off)
 //
 //	GET  /saml/metadata  -> sp.Metadata(), Content-Type application/samlmetadata+xml
 //	GET  /saml/login     -> login, err := sp.StartLogin(ctx, next); set login.BindingCookie and

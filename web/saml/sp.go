@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	crewsaml "github.com/crewjam/saml"
@@ -39,8 +40,11 @@ const (
 // SP is KYC Desk's SAML service provider. It is safe for concurrent use; all state that outlives a
 // request lives in the stores.
 type SP struct {
-	cfg        Config
-	inner      *crewsaml.ServiceProvider
+	cfg Config
+	// inner is replaced whole when the IdP metadata is refreshed (SetIDPMetadata), never changed in
+	// place: each method loads it once and uses that snapshot throughout, so one request never mixes
+	// two versions of the IdP's metadata.
+	inner      atomic.Pointer[crewsaml.ServiceProvider]
 	requests   RequestStore
 	assertions AssertionStore
 	now        func() time.Time
@@ -60,8 +64,6 @@ func New(cfg Config, certs Certs, stores Stores, now func() time.Time) (*SP, err
 	switch {
 	case certs.SPCert == nil || certs.SPKey == nil:
 		return nil, errors.New("saml: new: SP certificate and key are required")
-	case certs.IDPMetadata == nil:
-		return nil, errors.New("saml: new: IdP metadata is required")
 	case stores.Requests == nil || stores.Assertions == nil:
 		return nil, errors.New("saml: new: request and assertion stores are required")
 	case now == nil:
@@ -91,13 +93,31 @@ func New(cfg Config, certs Certs, stores Stores, now func() time.Time) (*SP, err
 		// The library accepts an assertion without any AudienceRestriction; we do not.
 		ValidateAudienceRestriction: func(a *crewsaml.Assertion) error { return checkAudience(a, entityID) },
 	}
+	if err := checkProvider(inner); err != nil {
+		return nil, fmt.Errorf("saml: new: %w", err)
+	}
+	sp := &SP{cfg: cfg, requests: stores.Requests, assertions: stores.Assertions, now: now}
+	sp.inner.Store(inner)
+	return sp, nil
+}
+
+// checkProvider is what New and SetIDPMetadata require of a service provider before using it: IdP
+// metadata with signing certificates that all parse (crewjam refuses every response otherwise) and
+// an HTTP-Redirect SingleSignOnService (StartLogin's binding), and a key that can sign our requests.
+func checkProvider(inner *crewsaml.ServiceProvider) error {
+	if inner.IDPMetadata == nil {
+		return errors.New("IdP metadata is required")
+	}
+	if _, err := idpSigningCerts(inner.IDPMetadata); err != nil {
+		return fmt.Errorf("IdP metadata: %w", err)
+	}
 	if inner.GetSSOBindingLocation(crewsaml.HTTPRedirectBinding) == "" {
-		return nil, errors.New("saml: new: IdP metadata has no HTTP-Redirect SingleSignOnService")
+		return errors.New("IdP metadata has no HTTP-Redirect SingleSignOnService")
 	}
 	if _, err := crewsaml.GetSigningContext(inner); err != nil {
-		return nil, fmt.Errorf("saml: new: signing context: %w", err)
+		return fmt.Errorf("signing context: %w", err)
 	}
-	return &SP{cfg: cfg, inner: inner, requests: stores.Requests, assertions: stores.Assertions, now: now}, nil
+	return nil
 }
 
 // EntityID is our SAML entity ID (also the audience assertions must name).
@@ -110,31 +130,45 @@ func (s *SP) MetadataURL() string { return s.cfg.MetadataURL() }
 func (s *SP) ACSURL() string { return s.cfg.ACSURL() }
 
 // IDPEntityID is the entity ID of the IdP we trust.
-func (s *SP) IDPEntityID() string { return s.inner.IDPMetadata.EntityID }
+func (s *SP) IDPEntityID() string { return s.inner.Load().IDPMetadata.EntityID }
 
-// IDPCertificates returns the IdP signing certificates from its metadata, for the admin page.
+// IDPCertificates returns the IdP signing certificates from its current metadata, for the admin
+// page.
 func (s *SP) IDPCertificates() []*x509.Certificate {
+	// checkProvider made sure every one parses.
+	certs, _ := idpSigningCerts(s.inner.Load().IDPMetadata)
+	return certs
+}
+
+// idpSigningCerts parses the signing certificates in md the way crewjam picks them (KeyDescriptors
+// whose use is "signing" or unset), failing if there is none or one does not parse.
+func idpSigningCerts(md *crewsaml.EntityDescriptor) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
-	for _, d := range s.inner.IDPMetadata.IDPSSODescriptors {
+	for _, d := range md.IDPSSODescriptors {
 		for _, kd := range d.KeyDescriptors {
 			if kd.Use != "" && kd.Use != "signing" {
 				continue
 			}
 			for _, c := range kd.KeyInfo.X509Data.X509Certificates {
-				if cert, err := parseBase64Cert(c.Data); err == nil {
-					certs = append(certs, cert)
+				cert, err := parseBase64Cert(c.Data)
+				if err != nil {
+					return nil, fmt.Errorf("signing certificate: %w", err)
 				}
+				certs = append(certs, cert)
 			}
 		}
 	}
-	return certs
+	if len(certs) == 0 {
+		return nil, errors.New("no signing certificate")
+	}
+	return certs, nil
 }
 
 // Metadata returns our SP metadata XML. It advertises only the HTTP-POST ACS binding (we resolve no
 // artifacts) and only a signing key: we publish no encryption key, so IdPs send assertions in the
 // clear over TLS and no XML-encryption oracle is exposed.
 func (s *SP) Metadata() []byte {
-	ed := s.inner.Metadata()
+	ed := s.inner.Load().Metadata()
 	validUntil := s.now().UTC().Add(metadataValidity)
 	ed.ValidUntil = validUntil
 	for i := range ed.SPSSODescriptors {
@@ -178,8 +212,9 @@ type Login struct {
 func (s *SP) StartLogin(ctx context.Context, relayState string) (Login, error) {
 	relayState = safeRelayState(relayState)
 	now := s.now().UTC()
-	req, err := s.inner.MakeAuthenticationRequest(
-		s.inner.GetSSOBindingLocation(crewsaml.HTTPRedirectBinding),
+	inner := s.inner.Load()
+	req, err := inner.MakeAuthenticationRequest(
+		inner.GetSSOBindingLocation(crewsaml.HTTPRedirectBinding),
 		crewsaml.HTTPRedirectBinding, crewsaml.HTTPPostBinding)
 	if err != nil {
 		return Login{}, fmt.Errorf("saml: start login: make request: %w", err)
@@ -193,7 +228,7 @@ func (s *SP) StartLogin(ctx context.Context, relayState string) (Login, error) {
 		return Login{}, fmt.Errorf("saml: start login: save request: %w", err)
 	}
 	// crewjam appends RelayState to the query unescaped (and signs that query), so escape it here.
-	u, err := req.Redirect(url.QueryEscape(relayState), s.inner)
+	u, err := req.Redirect(url.QueryEscape(relayState), inner)
 	if err != nil {
 		return Login{}, fmt.Errorf("saml: start login: redirect: %w", err)
 	}

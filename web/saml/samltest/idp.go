@@ -74,7 +74,8 @@ type IdP struct {
 	URL         string
 	MetadataURL string
 	SSOURL      string
-	// Certificate is the signing certificate published in the metadata.
+	// Certificate is the signing certificate published in the metadata. RotateKey replaces it;
+	// read it only while no RotateKey runs.
 	Certificate *x509.Certificate
 
 	server      *httptest.Server
@@ -91,6 +92,9 @@ type IdP struct {
 	mu             sync.Mutex
 	otherCert      *x509.Certificate // made on first SetSignWithUnlistedKey(true)
 	otherKey       *rsa.PrivateKey
+	previousCert   *x509.Certificate // listed in the metadata after RotateKey(true)
+	signerCert     *x509.Certificate // set by SetSigningKey
+	signerKey      *rsa.PrivateKey
 	users          map[string]User
 	sessions       map[string]string // session cookie value -> username
 	spSources      []spSource
@@ -220,6 +224,31 @@ func (p *IdP) SetSignWithUnlistedKey(on bool) {
 	p.unlistedSigner = on
 }
 
+// RotateKey gives the IdP a fresh signing key pair, as an IdP rotating its certificate does: from
+// the next request on it signs with the new key and its metadata lists the new certificate, and
+// the old one too when keepOld (the rollover window, in which the old certificate is still
+// published). It returns the old pair, for tests that go on signing with it (SetSigningKey).
+func (p *IdP) RotateKey(keepOld bool) (*x509.Certificate, *rsa.PrivateKey) {
+	cert, key := KeyPair(p.tb, "samltest IdP (rotated)")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	oldCert, oldKey := p.Certificate, p.key
+	p.Certificate, p.key = cert, key
+	p.previousCert = nil
+	if keepOld {
+		p.previousCert = oldCert
+	}
+	return oldCert, oldKey
+}
+
+// SetSigningKey makes the IdP sign with cert and key whatever its metadata lists; nil cert and
+// key go back to the published key.
+func (p *IdP) SetSigningKey(cert *x509.Certificate, key *rsa.PrivateKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.signerCert, p.signerKey = cert, key
+}
+
 // SetEncryptAssertions makes the IdP encrypt assertions to the SP's signing certificate, as an IdP
 // configured with an encryption certificate would.
 func (p *IdP) SetEncryptAssertions(on bool) {
@@ -233,7 +262,10 @@ func (p *IdP) provider() *saml.IdentityProvider {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	key, cert := p.key, p.Certificate
-	if p.unlistedSigner {
+	switch {
+	case p.signerKey != nil:
+		key, cert = p.signerKey, p.signerCert
+	case p.unlistedSigner:
 		key, cert = p.otherKey, p.otherCert
 	}
 	return &saml.IdentityProvider{
@@ -250,8 +282,19 @@ func (p *IdP) provider() *saml.IdentityProvider {
 }
 
 func (p *IdP) serveMetadata(w http.ResponseWriter, _ *http.Request) {
+	p.mu.Lock()
 	published := &saml.IdentityProvider{Key: p.key, Certificate: p.Certificate, MetadataURL: p.metadataURL, SSOURL: p.ssoURL}
-	buf, err := xml.MarshalIndent(published.Metadata(), "", "  ")
+	previous := p.previousCert
+	p.mu.Unlock()
+	md := published.Metadata()
+	if previous != nil {
+		d := &md.IDPSSODescriptors[0]
+		d.KeyDescriptors = append(d.KeyDescriptors, saml.KeyDescriptor{
+			Use:     "signing",
+			KeyInfo: saml.KeyInfo{X509Data: saml.X509Data{X509Certificates: []saml.X509Certificate{{Data: base64.StdEncoding.EncodeToString(previous.Raw)}}}},
+		})
+	}
+	buf, err := xml.MarshalIndent(md, "", "  ")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
