@@ -120,6 +120,9 @@ func appendDateTime(b []byte, t time.Time, sep byte) []byte {
 
 // appendPadded appends n with leading zeros to at least width digits.
 func appendPadded(b []byte, n, width int) []byte {
+	if width == 2 && 0 <= n && n < 100 { // months, days, hours…: most calls
+		return append(b, byte('0'+n/10), byte('0'+n%10))
+	}
 	if n < 0 {
 		b, n = append(b, '-'), -n
 	}
