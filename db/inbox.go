@@ -54,10 +54,11 @@ func inboxLabel(provider, key string) string { return "inbox/" + provider + "/" 
 // ReceiveInbound stores an inbound delivery durably (synchronous=FULL: it
 // is on disk when this returns) unless the same delivery was stored before.
 // The body is sealed with the KEK: it may carry personal data. It returns
-// the stored item and whether it was new.
-func (d *DB) ReceiveInbound(ctx context.Context, n NewInboxItem) (InboxItem, bool, error) {
+// the stored item's id and whether it was new (the callback path answers
+// with the id alone, so the row is not read back).
+func (d *DB) ReceiveInbound(ctx context.Context, n NewInboxItem) (int64, bool, error) {
 	if d.kek == nil {
-		return InboxItem{}, false, fmt.Errorf("db: receive inbound: no data key configured")
+		return 0, false, fmt.Errorf("db: receive inbound: no data key configured")
 	}
 	sum := sha256.Sum256(n.Body)
 	headers, _ := json.Marshal(n.Headers)
@@ -85,10 +86,9 @@ func (d *DB) ReceiveInbound(ctx context.Context, n NewInboxItem) (InboxItem, boo
 		return err
 	})
 	if err != nil {
-		return InboxItem{}, false, err
+		return 0, false, err
 	}
-	item, err := d.InboxItem(ctx, id)
-	return item, fresh, err
+	return id, fresh, nil
 }
 
 const inboxColumns = `id, provider, endpoint, event, delivery_key, verified, headers, content_type, body_digest,

@@ -66,7 +66,7 @@ func (h *inboundHandler) receive(c echo.Context, p providers.Name, endpoint stri
 	if d.Provider == "" {
 		d.Provider = p
 	}
-	item, fresh, err := h.deps.Flow.Accept(c.Request().Context(), flow.Inbound{
+	id, fresh, err := h.deps.Flow.Accept(c.Request().Context(), flow.Inbound{
 		Provider:    p,
 		Endpoint:    endpoint,
 		Delivery:    d,
@@ -83,8 +83,8 @@ func (h *inboundHandler) receive(c echo.Context, p providers.Name, endpoint stri
 	if !fresh {
 		status = "duplicate"
 	}
-	log.Info("inbound stored", "inbox_id", item.ID, "duplicate", !fresh)
-	return c.JSON(http.StatusOK, map[string]any{"status": status, "id": item.ID})
+	log.Info("inbound stored", "inbox_id", id, "duplicate", !fresh)
+	return c.JSON(http.StatusOK, map[string]any{"status": status, "id": id})
 }
 
 func inboundRefusal(kind string) string {

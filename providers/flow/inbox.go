@@ -31,15 +31,16 @@ var keptHeaders = []string{"Content-Type", "User-Agent", "X-Hub-Signature", "X-H
 
 // Accept stores an authenticated delivery durably and wakes the processor.
 // When it returns nil the delivery is on disk and the caller may answer
-// 2xx; a retry of the same delivery is recognised and changes nothing.
-func (s *Service) Accept(ctx context.Context, in Inbound) (db.InboxItem, bool, error) {
+// 2xx; a retry of the same delivery is recognised and changes nothing. It
+// returns the inbox id and whether the delivery was new.
+func (s *Service) Accept(ctx context.Context, in Inbound) (int64, bool, error) {
 	headers := map[string]string{}
 	for _, h := range keptHeaders {
 		if v := in.Header.Get(h); v != "" {
 			headers[h] = v
 		}
 	}
-	item, fresh, err := s.DB.ReceiveInbound(ctx, db.NewInboxItem{
+	id, fresh, err := s.DB.ReceiveInbound(ctx, db.NewInboxItem{
 		Provider:    string(in.Provider),
 		Endpoint:    in.Endpoint,
 		Event:       in.Delivery.Event,
@@ -50,12 +51,12 @@ func (s *Service) Accept(ctx context.Context, in Inbound) (db.InboxItem, bool, e
 		Body:        in.Body,
 	})
 	if err != nil {
-		return item, false, err
+		return 0, false, err
 	}
 	if fresh {
 		s.Nudge()
 	}
-	return item, fresh, nil
+	return id, fresh, nil
 }
 
 // Nudge wakes the processor without waiting for its next tick.
