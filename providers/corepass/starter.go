@@ -86,6 +86,7 @@ func (c *Client) Start(ctx context.Context, req providers.StartRequest) (provide
 
 	started := providers.Started{
 		ProviderRef:    TransferRef(id, items),
+		ExternalID:     id,
 		Link:           qr.Link,
 		QRPNG:          qr.PNG,
 		ExpiresAt:      qr.ExpiresAt,

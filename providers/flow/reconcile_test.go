@@ -248,3 +248,23 @@ func TestLateCallbackAfterArchiveFindsItsVerification(t *testing.T) {
 		t.Errorf("unknown ref: err = %v; want ErrNoVerification without the Core ID", err)
 	}
 }
+
+// TestCorePassLinkShowsTheCoreID: the link card and the search index know
+// a CorePass user by the Core ID the connector was asked about (normalised),
+// not by the transfer reference.
+func TestCorePassLinkShowsTheCoreID(t *testing.T) {
+	ctx := context.Background()
+	e := newCorePassEnv(t)
+	v, _, err := e.svc.Start(ctx, StartInput{Provider: providers.CorePass, New: &db.NewApplicant{Name: "Typed In Capitals"},
+		Params: map[string]string{"core_id": " 0x" + strings.ToUpper(testCoreID) + " ", "meanings": "email"}, Actor: Actor{Email: "test@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := e.db.ProviderLinks(ctx, v.ApplicantID)
+	if err != nil || len(links) != 1 {
+		t.Fatalf("links %+v, %v", links, err)
+	}
+	if links[0].ExternalID != testCoreID {
+		t.Errorf("external id %q, want the Core ID %q", links[0].ExternalID, testCoreID)
+	}
+}

@@ -1,9 +1,11 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
@@ -68,14 +70,14 @@ func (s *Service) Start(ctx context.Context, in StartInput) (db.Verification, pr
 	}
 	detail := "verification started"
 	if len(started.Notes) > 0 {
-		detail += " (" + joinNotes(started.Notes) + ")"
+		detail += " (" + strings.Join(started.Notes, "; ") + ")"
 	}
 	v, err := s.DB.StartVerification(ctx, db.NewVerification{
 		ApplicantID:    applicantID,
 		Provider:       string(in.Provider),
 		Reference:      req.Reference,
 		ProviderRef:    started.ProviderRef,
-		ExternalID:     externalID(in.Provider, in.Params, started),
+		ExternalID:     cmp.Or(started.ExternalID, started.ProviderRef),
 		Status:         string(status),
 		ProviderStatus: started.ProviderStatus,
 		Link:           started.Link,
@@ -98,23 +100,3 @@ type ProviderError struct {
 
 func (e *ProviderError) Error() string { return e.Err.Error() }
 func (e *ProviderError) Unwrap() error { return e.Err }
-
-// externalID is the identifier shown on the provider link card and indexed
-// for search.
-func externalID(p providers.Name, params map[string]string, st providers.Started) string {
-	if p == providers.CorePass {
-		return params["core_id"]
-	}
-	return st.ProviderRef
-}
-
-func joinNotes(notes []string) string {
-	out := ""
-	for i, n := range notes {
-		if i > 0 {
-			out += "; "
-		}
-		out += n
-	}
-	return out
-}
