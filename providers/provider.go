@@ -115,11 +115,11 @@ type StartRequest struct {
 // Started is what a provider hands back when a verification begins: what
 // to show the end user (a link and/or QR) and the provider's identifiers.
 type Started struct {
-	ProviderRef    string // the provider's own id for this verification or user
+	ProviderRef string // the provider's own id for this verification or user
 	// ExternalID is the user's identifier at the provider, shown on the
 	// link card and searchable, when it is not ProviderRef (a CorePass
 	// transfer is known by Core ID and items; the user by the Core ID).
-	ExternalID string
+	ExternalID     string
 	Link           string // deep link / capture link / invite URL
 	QRPNG          []byte // a QR image made by the provider, if any
 	ExpiresAt      time.Time
