@@ -124,17 +124,5 @@ func (d *DB) TimelineWithNotes(ctx context.Context, applicantID int64, limit int
 	if err != nil {
 		return nil, fmt.Errorf("db: timeline: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at int64
-		if err := rows.Scan(&e.ID, &e.ApplicantID, &e.VerificationID, &e.Provider, &e.Source, &e.Status, &e.ProviderStatus,
-			&e.TxHash, &e.Detail, &e.PayloadDigest, &e.ActorID, &e.Actor, &at); err != nil {
-			return nil, fmt.Errorf("db: timeline: %w", err)
-		}
-		e.At = fromMillis(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEvents(rows)
 }

@@ -356,6 +356,12 @@ func (d *DB) Timeline(ctx context.Context, applicantID int64, limit int) ([]Even
 	if err != nil {
 		return nil, fmt.Errorf("db: timeline: %w", err)
 	}
+	return scanEvents(rows)
+}
+
+// scanEvents reads timeline rows (the columns Timeline selects) and closes
+// rows.
+func scanEvents(rows *sql.Rows) ([]Event, error) {
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
@@ -368,7 +374,10 @@ func (d *DB) Timeline(ctx context.Context, applicantID int64, limit int) ([]Even
 		e.At = fromMillis(at)
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: timeline: %w", err)
+	}
+	return out, nil
 }
 
 // Certificate is stored provider metadata.
