@@ -121,6 +121,45 @@ func (h *applicantsHandler) list(c echo.Context) error {
 	return web.Render(c, http.StatusOK, applicants.List(v))
 }
 
+// shownPII is an applicant's personal data as a page shows it, or why it
+// is not shown.
+type shownPII struct {
+	attributes []db.Attribute
+	documents  []db.Document
+	notice     string
+}
+
+// personalData reads an applicant's personal data for a page (the
+// applicant page and the review case both show it): decrypting it is an
+// access, audited first; archived applicants, roles without ViewPII and a
+// destroyed data key get a notice instead (archivedNotice is the page's
+// wording); auditDetail goes into the audit entry.
+func (h *Handlers) personalData(c echo.Context, a db.Applicant, archivedNotice, auditDetail string) (shownPII, error) {
+	st, _ := web.StaffFrom(c)
+	switch {
+	case a.Archived():
+		return shownPII{notice: archivedNotice}, nil
+	case !st.Can(authz.ViewPII):
+		return shownPII{notice: "Your role does not show personal data."}, nil
+	}
+	if err := h.audit(c, "applicant.view_pii", fmt.Sprintf("applicant:%d", a.ID), auditDetail); err != nil {
+		return shownPII{}, err
+	}
+	ctx := c.Request().Context()
+	attrs, err := h.deps.DB.Attributes(ctx, a.ID)
+	if errors.Is(err, db.ErrKeyDestroyed) {
+		return shownPII{notice: "The data key of this applicant is destroyed: its personal data cannot be read."}, nil
+	}
+	if err != nil {
+		return shownPII{}, err
+	}
+	docs, err := h.deps.DB.Documents(ctx, a.ID)
+	if err != nil {
+		return shownPII{}, err
+	}
+	return shownPII{attributes: attrs, documents: docs}, nil
+}
+
 // load fetches an applicant and checks the object rule: link creators see
 // only applicants they created.
 func (h *applicantsHandler) load(c echo.Context) (db.Applicant, error) {
@@ -177,26 +216,11 @@ func (h *applicantsHandler) show(c echo.Context) error {
 	if v.Certificates, err = h.deps.DB.Certificates(ctx, a.ID); err != nil {
 		return err
 	}
-	switch {
-	case a.Archived():
-		v.PIINotice = "Archived: the personal data was deleted. Status, history and certificates are kept."
-	case !st.Can(authz.ViewPII):
-		v.PIINotice = "Your role does not show personal data."
-	default:
-		if err := h.audit(c, "applicant.view_pii", fmt.Sprintf("applicant:%d", a.ID), ""); err != nil {
-			return err
-		}
-		v.Attributes, err = h.deps.DB.Attributes(ctx, a.ID)
-		if errors.Is(err, db.ErrKeyDestroyed) {
-			v.PIINotice, err = "The data key of this applicant is destroyed: its personal data cannot be read.", nil
-		}
-		if err != nil {
-			return err
-		}
-		if v.Documents, err = h.deps.DB.Documents(ctx, a.ID); err != nil {
-			return err
-		}
+	pii, err := h.personalData(c, a, "Archived: the personal data was deleted. Status, history and certificates are kept.", "")
+	if err != nil {
+		return err
 	}
+	v.Attributes, v.Documents, v.PIINotice = pii.attributes, pii.documents, pii.notice
 	if v.Review, err = h.notes.applicantSection(c, a); err != nil {
 		return err
 	}

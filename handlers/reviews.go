@@ -253,26 +253,11 @@ func (h *reviewsHandler) renderCase(c echo.Context, form reviews.ProposeForm, de
 	if v.Timeline, err = h.deps.DB.TimelineWithNotes(ctx, a.ID, 200); err != nil {
 		return err
 	}
-	switch {
-	case a.Archived():
-		v.PIINotice = "Archived: the personal data was deleted."
-	case !st.Can(authz.ViewPII):
-		v.PIINotice = "Your role does not show personal data."
-	default:
-		if err := h.audit(c, "applicant.view_pii", fmt.Sprintf("applicant:%d", a.ID), fmt.Sprintf("review verification=%d", ver.ID)); err != nil {
-			return err
-		}
-		v.Attributes, err = h.deps.DB.Attributes(ctx, a.ID)
-		if errors.Is(err, db.ErrKeyDestroyed) {
-			v.PIINotice, err = "The data key of this applicant is destroyed: its personal data cannot be read.", nil
-		}
-		if err != nil {
-			return err
-		}
-		if v.Documents, err = h.deps.DB.Documents(ctx, a.ID); err != nil {
-			return err
-		}
+	pii, err := h.personalData(c, a, "Archived: the personal data was deleted.", fmt.Sprintf("review verification=%d", ver.ID))
+	if err != nil {
+		return err
 	}
+	v.Attributes, v.Documents, v.PIINotice = pii.attributes, pii.documents, pii.notice
 	open := v.InReview && v.Item.State == db.QueueOpen
 	v.ClaimedByMe = open && v.Item.ClaimedBy == st.ID && v.Item.ClaimedAt(now)
 	maker := st.Can(authz.ProposeDecision)
