@@ -250,62 +250,47 @@ func (d *DB) ListApplicants(ctx context.Context, f ApplicantFilter) (ApplicantPa
 	if f.Limit <= 0 || f.Limit > MaxPageSize {
 		f.Limit = 50
 	}
-	var q strings.Builder
-	var args []any
+	// Each filter combination reads one index in page order: the search
+	// index by rowid, a provider's links by their update time, or the
+	// applicants by theirs. The shape picks the table, the status column,
+	// the keyset and the order; the conditions are shared.
+	var from, statusCol, after, order string
+	var afterArgs, args []any
 	match := ftsQuery(f.Query)
 	switch {
 	case match != "":
-		q.WriteString("SELECT " + listColumns("a.updated_at") + " FROM applicant_search s JOIN applicants a ON a.id = s.rowid WHERE applicant_search MATCH ?")
+		from = listColumns("a.updated_at") + " FROM applicant_search s JOIN applicants a ON a.id = s.rowid WHERE applicant_search MATCH ?"
 		args = append(args, match)
-		if f.Provider != "" {
-			q.WriteString(" AND EXISTS (SELECT 1 FROM provider_links l WHERE l.applicant_id = a.id AND l.provider = ?)")
-			args = append(args, f.Provider)
-		}
-		if f.Status != "" {
-			q.WriteString(" AND a.status = ?")
-			args = append(args, f.Status)
-		}
-		if f.CreatedBy != 0 {
-			q.WriteString(" AND a.created_by = ?")
-			args = append(args, f.CreatedBy)
-		}
-		if !f.After.IsZero() {
-			q.WriteString(" AND s.rowid < ?")
-			args = append(args, f.After.ID)
-		}
-		q.WriteString(" ORDER BY s.rowid DESC LIMIT ?")
+		statusCol, after, afterArgs, order = "a.status", "s.rowid < ?", []any{f.After.ID}, "s.rowid DESC"
 	case f.Provider != "":
-		q.WriteString("SELECT " + listColumns("l.updated_at") + " FROM provider_links l JOIN applicants a ON a.id = l.applicant_id WHERE l.provider = ?")
+		from = listColumns("l.updated_at") + " FROM provider_links l JOIN applicants a ON a.id = l.applicant_id WHERE l.provider = ?"
 		args = append(args, f.Provider)
-		if f.Status != "" {
-			q.WriteString(" AND l.status = ?")
-			args = append(args, f.Status)
-		}
-		if f.CreatedBy != 0 {
-			q.WriteString(" AND a.created_by = ?")
-			args = append(args, f.CreatedBy)
-		}
-		if !f.After.IsZero() {
-			q.WriteString(" AND (l.updated_at, l.applicant_id) < (?, ?)")
-			args = append(args, f.After.UpdatedAt, f.After.ID)
-		}
-		q.WriteString(" ORDER BY l.updated_at DESC, l.applicant_id DESC LIMIT ?")
+		statusCol, after, order = "l.status", "(l.updated_at, l.applicant_id) < (?, ?)", "l.updated_at DESC, l.applicant_id DESC"
+		afterArgs = []any{f.After.UpdatedAt, f.After.ID}
 	default:
-		q.WriteString("SELECT " + listColumns("a.updated_at") + " FROM applicants a WHERE 1=1")
-		if f.Status != "" {
-			q.WriteString(" AND a.status = ?")
-			args = append(args, f.Status)
-		}
-		if f.CreatedBy != 0 {
-			q.WriteString(" AND a.created_by = ?")
-			args = append(args, f.CreatedBy)
-		}
-		if !f.After.IsZero() {
-			q.WriteString(" AND (a.updated_at, a.id) < (?, ?)")
-			args = append(args, f.After.UpdatedAt, f.After.ID)
-		}
-		q.WriteString(" ORDER BY a.updated_at DESC, a.id DESC LIMIT ?")
+		from = listColumns("a.updated_at") + " FROM applicants a WHERE 1=1"
+		statusCol, after, order = "a.status", "(a.updated_at, a.id) < (?, ?)", "a.updated_at DESC, a.id DESC"
+		afterArgs = []any{f.After.UpdatedAt, f.After.ID}
 	}
+	var q strings.Builder
+	q.WriteString("SELECT " + from)
+	where := func(cond string, condArgs ...any) {
+		q.WriteString(" AND " + cond)
+		args = append(args, condArgs...)
+	}
+	if match != "" && f.Provider != "" {
+		where("EXISTS (SELECT 1 FROM provider_links l WHERE l.applicant_id = a.id AND l.provider = ?)", f.Provider)
+	}
+	if f.Status != "" {
+		where(statusCol+" = ?", f.Status)
+	}
+	if f.CreatedBy != 0 {
+		where("a.created_by = ?", f.CreatedBy)
+	}
+	if !f.After.IsZero() {
+		where(after, afterArgs...)
+	}
+	q.WriteString(" ORDER BY " + order + " LIMIT ?")
 	args = append(args, f.Limit+1)
 	rows, err := d.read.QueryContext(ctx, q.String(), args...)
 	if err != nil {
