@@ -23,22 +23,44 @@ const (
 
 // statusCallback is the body the connector POSTs to statusCallback.
 type statusCallback struct {
-	User       string   `json:"user"`
+	callbackEnvelope
 	Fields     []string `json:"fields"`
 	Status     string   `json:"status"`
 	Expiration int64    `json:"expiration"`
-	Deadline   int64    `json:"deadline"`
 	TxHash     string   `json:"tx_hash"`
+}
+
+// callbackEnvelope is what both callbacks carry to be accepted at all:
+// whose transfer it is and until when the signature holds.
+type callbackEnvelope struct {
+	User     string `json:"user"`
+	Deadline int64  `json:"deadline"`
+}
+
+// decodeCallback unmarshals a verified callback body into cb (whose
+// envelope is env) and checks the envelope: the deadline has not passed
+// and the user is a Core ID. It returns the normalised Core ID.
+func decodeCallback(body []byte, cb any, env *callbackEnvelope, now time.Time) (string, error) {
+	if err := json.Unmarshal(body, cb); err != nil {
+		return "", fmt.Errorf("%w: %v", providers.ErrMalformed, err)
+	}
+	if err := checkDeadline(env.Deadline, now); err != nil {
+		return "", err
+	}
+	user, err := NormalizeCoreID(env.User)
+	if err != nil {
+		return "", fmt.Errorf("%w: user: %v", providers.ErrMalformed, err)
+	}
+	return user, nil
 }
 
 // dataCallback is the body of the data callback: infos on success, items
 // and error on failure.
 type dataCallback struct {
-	User       string     `json:"user"`
+	callbackEnvelope
 	Infos      []dataInfo `json:"infos"`
 	Items      []string   `json:"items"`
 	Error      string     `json:"error"`
-	Deadline   int64      `json:"deadline"`
 	Expiration int64      `json:"expiration"`
 }
 
@@ -104,15 +126,9 @@ func (c *Client) parseStatus(body []byte, now time.Time) (providers.Delivery, pr
 		return fail(err)
 	}
 	var cb statusCallback
-	if err := json.Unmarshal(body, &cb); err != nil {
-		return fail(fmt.Errorf("%w: %v", providers.ErrMalformed, err))
-	}
-	if err := checkDeadline(cb.Deadline, now); err != nil {
-		return fail(err)
-	}
-	user, err := NormalizeCoreID(cb.User)
+	user, err := decodeCallback(body, &cb, &cb.callbackEnvelope, now)
 	if err != nil {
-		return fail(fmt.Errorf("%w: user: %v", providers.ErrMalformed, err))
+		return fail(err)
 	}
 	if cb.Status == "" {
 		return fail(fmt.Errorf("%w: no status", providers.ErrMalformed))
@@ -184,15 +200,9 @@ func (c *Client) parseData(contentType string, body []byte, now time.Time) (prov
 		return fail(err)
 	}
 	var cb dataCallback
-	if err := json.Unmarshal(doc, &cb); err != nil {
-		return fail(fmt.Errorf("%w: %v", providers.ErrMalformed, err))
-	}
-	if err := checkDeadline(cb.Deadline, now); err != nil {
-		return fail(err)
-	}
-	user, err := NormalizeCoreID(cb.User)
+	user, err := decodeCallback(doc, &cb, &cb.callbackEnvelope, now)
 	if err != nil {
-		return fail(fmt.Errorf("%w: user: %v", providers.ErrMalformed, err))
+		return fail(err)
 	}
 	d := providers.Delivery{Provider: providers.CorePass, Event: EventData, DeliveryKey: dataDeliveryKey(user, cb), Verified: true}
 
