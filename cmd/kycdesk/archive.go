@@ -15,6 +15,7 @@ import (
 
 	"github.com/kycdesk/kycdesk/db"
 	"github.com/kycdesk/kycdesk/db/seal"
+	"github.com/kycdesk/kycdesk/providers/envconfig"
 )
 
 // Archive, retention, backup and key rotation commands, and the scheduled
@@ -30,16 +31,9 @@ const defaultRetentionInterval = time.Hour
 // retentionInterval reads KYCDESK_RETENTION_INTERVAL; a value that does
 // not parse is logged and the default used.
 func retentionInterval(getenv func(string) string, logger *slog.Logger) time.Duration {
-	v := strings.TrimSpace(getenv(envRetentionInterval))
-	switch v {
-	case "":
-		return defaultRetentionInterval
-	case "0", "off":
-		return 0
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < time.Minute {
-		logger.Error("ignoring "+envRetentionInterval+": want a duration of at least 1m, 0 or off", "value", v, "using", defaultRetentionInterval.String())
+	d, err := envconfig.Interval{Name: envRetentionInterval, Default: defaultRetentionInterval, Min: time.Minute, Off: true}.Parse(getenv(envRetentionInterval))
+	if err != nil {
+		logger.Error("ignoring "+envRetentionInterval, "err", err, "using", defaultRetentionInterval.String())
 		return defaultRetentionInterval
 	}
 	return d

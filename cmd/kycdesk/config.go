@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kycdesk/kycdesk/db/seal"
+	"github.com/kycdesk/kycdesk/providers/envconfig"
 )
 
 // config is everything read from KYCDESK_* variables (design.md §6).
@@ -179,15 +180,7 @@ func sandboxKeys(dir string) (sandboxKeyFile, error) {
 }
 
 func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
-	v := getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s: want a duration like 30m or 12h, got %q", name, v)
-	}
-	return d, nil
+	return envconfig.Interval{Name: name, Default: def}.Parse(getenv(name))
 }
 
 func or(v, def string) string {

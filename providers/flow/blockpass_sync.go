@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/kycdesk/kycdesk/db"
 	"github.com/kycdesk/kycdesk/providers"
 	"github.com/kycdesk/kycdesk/providers/blockpass"
+	"github.com/kycdesk/kycdesk/providers/envconfig"
 )
 
 // Blockpass sync settings.
@@ -75,25 +75,12 @@ type BlockpassSyncOptions struct {
 // minutes, anything else a Go duration of at least
 // MinBlockpassSyncInterval.
 func ParseBlockpassSyncInterval(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	switch strings.ToLower(v) {
-	case "":
-		return DefaultBlockpassSyncInterval, nil
-	case "off", "0":
-		return -1, nil
+	d, err := envconfig.Interval{Name: EnvBlockpassSyncInterval, Default: DefaultBlockpassSyncInterval,
+		Min: MinBlockpassSyncInterval, Off: true, BareUnit: time.Minute}.Parse(v)
+	if err == nil && d == 0 {
+		return -1, nil // off; 0 in the options means the default
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		n, nerr := strconv.Atoi(v)
-		if nerr != nil {
-			return 0, fmt.Errorf("%s: %q is neither a duration (15m) nor minutes (15) nor off", EnvBlockpassSyncInterval, v)
-		}
-		d = time.Duration(n) * time.Minute
-	}
-	if d < MinBlockpassSyncInterval {
-		return 0, fmt.Errorf("%s: %s is shorter than %s", EnvBlockpassSyncInterval, d, MinBlockpassSyncInterval)
-	}
-	return d, nil
+	return d, err
 }
 
 // BlockpassSyncOptionsFromEnv reads the job's options through getenv. An

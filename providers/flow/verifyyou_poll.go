@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
 	"github.com/kycdesk/kycdesk/providers"
+	"github.com/kycdesk/kycdesk/providers/envconfig"
 	"github.com/kycdesk/kycdesk/providers/verifyyou"
 )
 
@@ -40,22 +40,8 @@ const (
 // is the default, otherwise a Go duration or whole seconds between 5 s
 // and 24 h.
 func ParseVerifyYouPollInterval(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return DefaultVerifyYouPollInterval, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		n, nerr := strconv.ParseInt(s, 10, 64)
-		if nerr != nil || n > int64(maxVerifyYouPollInterval/time.Second) {
-			return 0, fmt.Errorf("%s: %q is not a duration like 1m or 30s", EnvVerifyYouPollInterval, s)
-		}
-		d = time.Duration(n) * time.Second
-	}
-	if d < minVerifyYouPollInterval || d > maxVerifyYouPollInterval {
-		return 0, fmt.Errorf("%s: %s is outside %s..%s", EnvVerifyYouPollInterval, d, minVerifyYouPollInterval, maxVerifyYouPollInterval)
-	}
-	return d, nil
+	return envconfig.Interval{Name: EnvVerifyYouPollInterval, Default: DefaultVerifyYouPollInterval,
+		Min: minVerifyYouPollInterval, Max: maxVerifyYouPollInterval, BareUnit: time.Second}.Parse(s)
 }
 
 // VerifyYouPoller is what the poll needs from the VerifyYou adapter

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kycdesk/kycdesk/providers/envconfig"
 )
 
 // DefaultRoleAttribute is the attribute that carries group membership when
@@ -132,15 +134,10 @@ func parseBool(name, v string, def bool) (bool, error) {
 // the retention schedule a bad value is an error, not the default: whoever set it expects SSO to
 // survive the IdP's next certificate rotation, and should learn at start that it will not.
 func parseRefresh(v string) (time.Duration, error) {
-	switch strings.ToLower(v) {
-	case "":
-		return DefaultMetadataRefresh, nil
-	case "off", "0":
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < minMetadataRefresh {
-		return 0, fmt.Errorf("saml config: KYCDESK_SAML_METADATA_REFRESH: want a duration of at least 1m (like 1h or 30m) or off, got %q", v)
+	d, err := envconfig.Interval{Name: "KYCDESK_SAML_METADATA_REFRESH", Default: DefaultMetadataRefresh,
+		Min: minMetadataRefresh, Off: true}.Parse(v)
+	if err != nil {
+		return 0, fmt.Errorf("saml config: %w", err)
 	}
 	return d, nil
 }
