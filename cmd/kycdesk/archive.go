@@ -16,6 +16,7 @@ import (
 	"github.com/kycdesk/kycdesk/db"
 	"github.com/kycdesk/kycdesk/db/seal"
 	"github.com/kycdesk/kycdesk/providers/envconfig"
+	"github.com/kycdesk/kycdesk/providers/envsecret"
 )
 
 // Archive, retention, backup and key rotation commands, and the scheduled
@@ -250,7 +251,7 @@ func oldDataKey(getenv func(string) string, file string) ([]byte, error) {
 		}
 		raw = strings.TrimSpace(string(b))
 	} else {
-		v, err := secret(getenv, "KYCDESK_DATA_KEY_OLD")
+		v, err := envsecret.Read(getenv, "KYCDESK_DATA_KEY_OLD")
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kycdesk/kycdesk/db/seal"
 	"github.com/kycdesk/kycdesk/providers/envconfig"
+	"github.com/kycdesk/kycdesk/providers/envsecret"
 )
 
 // config is everything read from KYCDESK_* variables (design.md §6).
@@ -38,22 +39,6 @@ type config struct {
 // providerURLVars name the variables whose presence means "a real provider
 // is configured", which turns sandbox mode off by default.
 var providerURLVars = []string{"KYCDESK_BLOCKPASS_URL", "KYCDESK_COREPASS_URL", "KYCDESK_VERIFYYOU_URL", "KYCDESK_IDFY_URL"}
-
-// secret reads NAME, or the file named by NAME_FILE (secrets belong in
-// files outside the repo or in the environment, never in code).
-func secret(getenv func(string) string, name string) (string, error) {
-	if v := getenv(name); v != "" {
-		return v, nil
-	}
-	if path := getenv(name + "_FILE"); path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return "", nil
-}
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
@@ -99,11 +84,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 
-	sessionKeys, err := secret(getenv, "KYCDESK_SESSION_KEYS")
+	sessionKeys, err := envsecret.Read(getenv, "KYCDESK_SESSION_KEYS")
 	if err != nil {
 		return c, err
 	}
-	dataKey, err := secret(getenv, "KYCDESK_DATA_KEY")
+	dataKey, err := envsecret.Read(getenv, "KYCDESK_DATA_KEY")
 	if err != nil {
 		return c, err
 	}
