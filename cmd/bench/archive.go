@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
-	"github.com/kycdesk/kycdesk/db/seal"
 )
 
 // benchArchive measures bulk archiving (issue 9): n applicants seeded with
@@ -28,11 +27,7 @@ func benchArchive(ctx context.Context, n int, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "archive.db")
-	kek, err := seal.NewKEK(seal.NewKey())
-	if err != nil {
-		return err
-	}
-	d, err := db.Open(ctx, path, db.Options{KEK: kek})
+	d, err := openBenchDB(ctx, path)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
-	"github.com/kycdesk/kycdesk/db/seal"
 	"github.com/kycdesk/kycdesk/providers"
 	"github.com/kycdesk/kycdesk/providers/blockpass"
 	blockpasssim "github.com/kycdesk/kycdesk/providers/blockpass/sim"
@@ -39,11 +38,7 @@ func benchBlockpass(ctx context.Context, n int, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "blockpass.db")
-	kek, err := seal.NewKEK(seal.NewKey())
-	if err != nil {
-		return err
-	}
-	d, err := db.Open(ctx, path, db.Options{KEK: kek})
+	d, err := openBenchDB(ctx, path)
 	if err != nil {
 		return err
 	}
