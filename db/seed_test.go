@@ -124,3 +124,79 @@ func TestApplicantProvidersFollowLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkSeedDerivesWhatTheTriggersWould: a bulk seed drops the triggers
+// that keep the statistics and the review queue, and derives them
+// set-based at the end (seedDerived). The result must be what the triggers
+// make row by row, on top of rows that were there before.
+func TestBulkSeedDerivesWhatTheTriggersWould(t *testing.T) {
+	ctx := context.Background()
+	derived := func(bulk bool) map[string][]string {
+		d := openTest(t, t0)
+		// Rows from before the seed, which the derivation must leave counted.
+		if err := d.Seed(ctx, SeedOptions{N: 300, Seed: 11}); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Seed(ctx, SeedOptions{N: 2000, Seed: 12, bulk: bulk}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for name, q := range map[string]string{
+			"stats_applicant_status":    "SELECT status || '=' || n FROM stats_applicant_status ORDER BY 1",
+			"stats_provider_status":     "SELECT provider || '/' || status || '=' || n FROM stats_provider_status ORDER BY 1",
+			"stats_verification_status": "SELECT provider || '/' || status || '=' || n FROM stats_verification_status ORDER BY 1",
+			"stats_decisions":           "SELECT day || '/' || provider || '/' || bucket || '=' || approved || ',' || rejected FROM stats_decisions ORDER BY 1",
+			"stats_queue":               "SELECT provider || '/' || state || '=' || n FROM stats_queue ORDER BY 1",
+			"review_queue":              "SELECT verification_id || '/' || applicant_id || '/' || provider || '/' || since || '/' || state || '/' || COALESCE(assignee_id, '-') FROM review_queue ORDER BY 1",
+		} {
+			rows, err := d.read.QueryContext(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var s string
+				if err := rows.Scan(&s); err != nil {
+					t.Fatal(err)
+				}
+				got[name] = append(got[name], s)
+			}
+			rows.Close()
+		}
+		return got
+	}
+	byTriggers, bulk := derived(false), derived(true)
+	for name, want := range byTriggers {
+		if len(want) == 0 {
+			t.Errorf("%s is empty after seeding; the comparison proves nothing", name)
+		}
+		if !slices.Equal(bulk[name], want) {
+			t.Errorf("%s after a bulk seed:\n%q\nwant (as the triggers make it)\n%q", name, bulk[name], want)
+		}
+	}
+}
+
+// TestSeedKeysRiseAndKeepTheirFormat: seeded refs and tokens have the
+// formats of newRef and NewToken, are unique, and rise with the
+// applicant's place in the seed (which keeps their unique indexes cheap
+// to fill).
+func TestSeedKeysRiseAndKeepTheirFormat(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 1000} {
+		var prevRef, prevToken string
+		for i := 0; i < n; i++ {
+			ref, token := seedRef(i, n), seedToken(i, n)
+			if len(ref) != len(newRef()) || !strings.HasPrefix(ref, "KD-") {
+				t.Fatalf("seedRef(%d, %d) = %q, not newRef's format (%q)", i, n, ref, newRef())
+			}
+			if _, err := refEncoding.DecodeString(ref[3:]); err != nil {
+				t.Fatalf("seedRef(%d, %d) = %q: %v", i, n, ref, err)
+			}
+			if len(token) != len(NewToken()) || strings.Trim(token, "-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
+				t.Fatalf("seedToken(%d, %d) = %q, not NewToken's format", i, n, token)
+			}
+			if ref <= prevRef || token <= prevToken {
+				t.Fatalf("seed keys %d of %d do not rise: %q after %q, %q after %q", i, n, ref, prevRef, token, prevToken)
+			}
+			prevRef, prevToken = ref, token
+		}
+	}
+}
