@@ -48,7 +48,7 @@ func TestBulkSeedPutsTheStoreBack(t *testing.T) {
 	if wrong != 0 {
 		t.Errorf("%d applicants list other providers than their links", wrong)
 	}
-	for key, want := range map[string]int{"automerge": 4, "crisismerge": 16} {
+	for key, want := range map[string]int{"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20} {
 		var got int
 		err := d.read.QueryRowContext(ctx, "SELECT v FROM applicant_search_config WHERE k = ?", key).Scan(&got)
 		if err != nil || got != want {
