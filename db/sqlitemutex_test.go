@@ -101,19 +101,7 @@ func TestConnectionsWorkInParallel(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	found := 0
-	for f := (ApplicantFilter{Query: "ana costa", Limit: MaxPageSize}); ; {
-		page, err := d.ListApplicants(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		found += len(page.Rows)
-		if page.Next.IsZero() {
-			break
-		}
-		f.After = page.Next
-	}
-	if found != writes {
+	if found := searchCount(t, d, "ana costa"); found != writes {
 		t.Errorf("search finds %d of the %d applicants written while others read", found, writes)
 	}
 }

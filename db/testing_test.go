@@ -26,3 +26,21 @@ func openTest(t *testing.T, now time.Time) *DB {
 }
 
 var t0 = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+
+// searchCount pages through the applicants list's search for q and
+// counts the matches.
+func searchCount(t *testing.T, d *DB, q string) int {
+	t.Helper()
+	n := 0
+	for f := (ApplicantFilter{Query: q, Limit: MaxPageSize}); ; {
+		page, err := d.ListApplicants(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Rows)
+		if page.Next.IsZero() {
+			return n
+		}
+		f.After = page.Next
+	}
+}
