@@ -48,6 +48,10 @@ type Options struct {
 	KEK *seal.KEK
 	// Now is the clock (tests pin it). Defaults to time.Now.
 	Now func() time.Time
+	// FinishBulkSeed finishes a bulk seed that was interrupted (see
+	// bulkSeedPending) instead of refusing the store with
+	// ErrBulkSeedPending. Only for when no seed is running.
+	FinishBulkSeed bool
 }
 
 // pragmas apply to every connection. busy_timeout comes first so that the
@@ -99,6 +103,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	d := &DB{read: newReadPool(read), write: write, kek: opts.KEK, now: opts.Now, path: path}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	// An unfinished bulk seed is dealt with first: the migrations that
+	// follow expect the indexes and triggers it dropped.
+	if err := d.bulkSeedAtOpen(ctx, opts.FinishBulkSeed); err != nil {
+		d.Close()
+		return nil, err
 	}
 	if err := d.Migrate(ctx); err != nil {
 		d.Close()

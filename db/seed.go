@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	mbits "math/bits"
@@ -114,7 +115,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 	}
 	var base seedBase
 	if err := d.write.QueryRowContext(ctx, "SELECT (SELECT COALESCE(max(id), 0) FROM applicants), (SELECT COALESCE(max(id), 0) FROM verifications)").
-		Scan(&base.applicant, &base.verification); err != nil {
+		Scan(&base.Applicant, &base.Verification); err != nil {
 		return fmt.Errorf("db: seed: %w", err)
 	}
 	if opt.N >= bulkSeed || opt.bulk {
@@ -129,13 +130,20 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 		}()
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	batches := make(chan seedBatch, 1)
+	generated := make(chan struct{})
+	defer func() { // the generator stops before Seed returns
+		cancel()
+		for range batches {
+		}
+		<-generated
+	}()
 	go func() {
+		defer close(generated)
 		defer close(batches)
-		g := seedGenerator{d: d, rng: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15)), now: d.now(), base: base, total: opt.N, withPII: opt.WithPII}
+		g := newSeedGenerator(d, opt, base)
 		const batchSize = 10000
-		for done := 0; done < opt.N; done += batchSize {
+		for done := 0; done < opt.N && ctx.Err() == nil; done += batchSize {
 			b := g.batch(done, min(batchSize, opt.N-done))
 			select {
 			case batches <- b:
@@ -147,7 +155,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 			}
 		}
 	}()
-	ins := seedInserter{db: d.write, stmts: map[string]*sql.Stmt{}}
+	ins := newSeedInserter(d.write)
 	defer ins.close()
 	for b := range batches {
 		if b.err != nil {
@@ -156,7 +164,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 		if err := ins.prepare(ctx, b.tables()); err != nil {
 			return err
 		}
-		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, &ins, b) }); err != nil {
+		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, ins, b) }); err != nil {
 			return err
 		}
 		if opt.Progress != nil {
@@ -169,7 +177,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 // seedBase is where a seed's ids start: the largest ids before it. The
 // generator numbers rows from there; each batch checks nobody else added
 // applicants or verifications meanwhile.
-type seedBase struct{ applicant, verification int64 }
+type seedBase struct{ Applicant, Verification int64 }
 
 // bulkSeed is the size from which Seed drops the secondary indexes of the
 // tables it fills and builds them again at the end: one sort per index is
@@ -224,105 +232,203 @@ const bulkSeedCacheKiB = 512 * 1024
 // about a third faster.
 const bulkSeedSearchHash = 64 << 20
 
-// startBulkSeed readies the store for a bulk seed and returns the function
-// that puts it back, which must run whatever happens:
+// bulkSeedSearchConfig is the search index's merge and buffer settings
+// during a bulk seed and after it (FTS5's defaults): it stops merging its
+// segments as it goes (automerge rewrote each term's postings many times
+// over) and is optimised into one segment at the end.
+var bulkSeedSearchConfig = []struct {
+	key         string
+	during, was int
+}{
+	{"automerge", 0, 4},
+	{"crisismerge", 2000, 16},
+	{"hashsize", bulkSeedSearchHash, 1 << 20},
+}
+
+// bulkSeedPending is the settings key under which a bulk seed keeps, from
+// the moment it drops anything until all is back, what it dropped and
+// where its rows start. A seed that dies (killed, out of memory, power)
+// leaves it behind with the store lacking indexes and triggers, the
+// archive guard among them; Open then refuses the store until
+// Options.FinishBulkSeed finishes the seed's work.
+const bulkSeedPending = "seed.bulk_pending"
+
+// ErrBulkSeedPending: the store is in the middle of a bulk seed, running
+// or interrupted.
+var ErrBulkSeedPending = errors.New("db: a bulk seed is running or was interrupted: the store lacks indexes and triggers until it finishes")
+
+// bulkSeedState is the value under bulkSeedPending.
+type bulkSeedState struct {
+	Base     seedBase       `json:"base"`
+	Indexes  []schemaObject `json:"indexes"`
+	Triggers []schemaObject `json:"triggers"`
+}
+
+// schemaObject is a named index or trigger and the SQL that creates it.
+type schemaObject struct {
+	Name string `json:"name"`
+	SQL  string `json:"sql"`
+}
+
+// startBulkSeed readies the store for a bulk seed, in one transaction
+// with the bulkSeedPending record, and returns the function that puts it
+// back (finishBulkSeed), which must run whatever happens:
 //   - the named secondary indexes of the seeded tables are dropped and
 //     built again at the end; unique constraints' automatic indexes stay
 //     (they are part of the tables);
-//   - the search index stops merging its segments as it goes (automerge
-//     rewrote each term's postings many times over) and is optimised into
-//     one segment at the end;
-//   - bulkSeedTriggers are dropped, what they would have done for the
-//     seeded rows is done set-based (seedDerived), and they are created
-//     again;
-//   - the search index collects more terms in memory before it writes them
-//     out as a segment (bulkSeedSearchHash);
+//   - the search index takes bulkSeedSearchConfig;
+//   - bulkSeedTriggers are dropped; at the end what they would have done
+//     for the seeded rows is done set-based (seedDerived) and they are
+//     created again;
 //   - the write connection gets a larger page cache.
 func (d *DB) startBulkSeed(ctx context.Context, base seedBase) (func() error, error) {
-	var (
-		defs     []string
-		triggers []string
-		undo     []string
-	)
-	finish := func() error {
-		ctx := context.WithoutCancel(ctx)
-		var errs []error
-		exec := func(q string, args ...any) {
-			if _, err := d.write.ExecContext(ctx, q, args...); err != nil {
-				errs = append(errs, fmt.Errorf("db: seed: finish (%s): %w", q, err))
+	st := bulkSeedState{Base: base}
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		for _, table := range seededTables {
+			objs, err := schemaObjects(ctx, tx, "index", "tbl_name = ?", table)
+			if err != nil {
+				return err
 			}
+			st.Indexes = append(st.Indexes, objs...)
 		}
-		for _, q := range defs {
-			exec(q)
-		}
-		if len(triggers) > 0 {
-			for _, q := range seedDerived {
-				exec(q, sql.Named("applicant", base.applicant), sql.Named("verification", base.verification))
+		for _, name := range bulkSeedTriggers {
+			objs, err := schemaObjects(ctx, tx, "trigger", "name = ?", name)
+			if err != nil {
+				return err
 			}
+			st.Triggers = append(st.Triggers, objs...)
 		}
-		for _, q := range append(triggers, undo...) {
-			exec(q)
-		}
-		return errors.Join(errs...)
-	}
-	setup := []struct{ do, undo string }{
-		{fmt.Sprintf("PRAGMA cache_size(-%d)", bulkSeedCacheKiB), fmt.Sprintf("PRAGMA cache_size(%d)", pageCacheSize)},
-		{"INSERT INTO applicant_search(applicant_search, rank) VALUES('automerge', 0)", "INSERT INTO applicant_search(applicant_search, rank) VALUES('automerge', 4)"},
-		{"INSERT INTO applicant_search(applicant_search, rank) VALUES('crisismerge', 2000)", "INSERT INTO applicant_search(applicant_search, rank) VALUES('crisismerge', 16)"},
-		{fmt.Sprintf("INSERT INTO applicant_search(applicant_search, rank) VALUES('hashsize', %d)", bulkSeedSearchHash), "INSERT INTO applicant_search(applicant_search, rank) VALUES('hashsize', 1048576)"},
-	}
-	for _, s := range setup {
-		if _, err := d.write.ExecContext(ctx, s.do); err != nil {
-			return nil, errors.Join(fmt.Errorf("db: seed: %w", err), finish())
-		}
-		undo = append([]string{s.undo}, undo...)
-	}
-	undo = append([]string{"INSERT INTO applicant_search(applicant_search) VALUES('optimize')"}, undo...)
-	drop := func(kind, where string, into *[]string, args ...any) error {
-		names, found, err := d.schemaObjects(ctx, kind, where, args...)
+		value, err := json.Marshal(st)
 		if err != nil {
+			return fmt.Errorf("db: seed: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO settings(key, value) VALUES (?, ?)", bulkSeedPending, string(value)); err != nil {
+			return fmt.Errorf("db: seed: %w (is another bulk seed running?)", err)
+		}
+		for _, c := range bulkSeedSearchConfig {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES(?, ?)", c.key, c.during); err != nil {
+				return fmt.Errorf("db: seed: search %s: %w", c.key, err)
+			}
+		}
+		for kind, objs := range map[string][]schemaObject{"INDEX": st.Indexes, "TRIGGER": st.Triggers} {
+			for _, o := range objs {
+				if _, err := tx.ExecContext(ctx, `DROP `+kind+` "`+o.Name+`"`); err != nil {
+					return fmt.Errorf("db: seed: drop %s: %w", o.Name, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size(-%d)", bulkSeedCacheKiB)); err != nil {
+		return nil, errors.Join(fmt.Errorf("db: seed: %w", err), d.finishBulkSeed(ctx))
+	}
+	return func() error { return d.finishBulkSeed(ctx) }, nil
+}
+
+// bulkSeedAtOpen refuses a store with a pending bulk seed, or finishes
+// the seed if told to. A store without the settings table (new, or before
+// migration 001) has none.
+func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) error {
+	var pending int
+	err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema s, settings WHERE s.name = 'settings' AND settings.key = ?", bulkSeedPending).Scan(&pending)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "no such table"):
+		return nil
+	case err != nil:
+		return fmt.Errorf("db: open: %w", err)
+	case pending == 0:
+		return nil
+	case !finish:
+		return ErrBulkSeedPending
+	}
+	return d.finishBulkSeed(ctx)
+}
+
+// finishBulkSeed puts back what startBulkSeed changed, if a bulk seed is
+// pending: the indexes (each built on its own; one already there is
+// left), the search index's one segment, then in one transaction the
+// derived statistics and review queue, the triggers, the search settings,
+// and the end of the pending record, so the derivation happens exactly
+// once however often this runs.
+func (d *DB) finishBulkSeed(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	defer d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size(%d)", pageCacheSize))
+	var value string
+	err := d.write.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", bulkSeedPending).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("db: finish bulk seed: %w", err)
+	}
+	var st bulkSeedState
+	if err := json.Unmarshal([]byte(value), &st); err != nil {
+		return fmt.Errorf("db: finish bulk seed: %w", err)
+	}
+	create := func(ex interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}, o schemaObject) error {
+		var n int
+		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = ?", o.Name).Scan(&n); err != nil || n > 0 {
 			return err
 		}
-		for i, name := range names {
-			if _, err := d.write.ExecContext(ctx, `DROP `+strings.ToUpper(kind)+` "`+name+`"`); err != nil {
-				return fmt.Errorf("db: seed: drop %s %s: %w", kind, name, err)
-			}
-			*into = append(*into, found[i])
+		if _, err := ex.ExecContext(ctx, o.SQL); err != nil {
+			return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
 		}
 		return nil
 	}
-	for _, table := range seededTables {
-		if err := drop("index", "tbl_name = ?", &defs, table); err != nil {
-			return nil, errors.Join(err, finish())
+	for _, o := range st.Indexes {
+		if err := create(d.write, o); err != nil {
+			return err
 		}
 	}
-	for _, name := range bulkSeedTriggers {
-		if err := drop("trigger", "name = ?", &triggers, name); err != nil {
-			return nil, errors.Join(err, finish())
-		}
+	if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')"); err != nil {
+		return fmt.Errorf("db: finish bulk seed: search optimize: %w", err)
 	}
-	return finish, nil
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range seedDerived {
+			if _, err := tx.ExecContext(ctx, q, sql.Named("applicant", st.Base.Applicant), sql.Named("verification", st.Base.Verification)); err != nil {
+				return fmt.Errorf("db: finish bulk seed: %w", err)
+			}
+		}
+		for _, o := range st.Triggers {
+			if _, err := tx.ExecContext(ctx, o.SQL); err != nil {
+				return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
+			}
+		}
+		for _, c := range bulkSeedSearchConfig {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES(?, ?)", c.key, c.was); err != nil {
+				return fmt.Errorf("db: finish bulk seed: search %s: %w", c.key, err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", bulkSeedPending)
+		return err
+	})
 }
 
 // schemaObjects lists the named schema objects of a kind ("index",
 // "trigger") that match where, with their definitions.
-func (d *DB) schemaObjects(ctx context.Context, kind, where string, args ...any) (names, defs []string, err error) {
-	rows, err := d.write.QueryContext(ctx, "SELECT name, sql FROM sqlite_schema WHERE type = ? AND sql IS NOT NULL AND "+where, append([]any{kind}, args...)...)
+func schemaObjects(ctx context.Context, tx *sql.Tx, kind, where string, args ...any) ([]schemaObject, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT name, sql FROM sqlite_schema WHERE type = ? AND sql IS NOT NULL AND "+where, append([]any{kind}, args...)...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("db: seed: list %ss: %w", kind, err)
+		return nil, fmt.Errorf("db: seed: list %ss: %w", kind, err)
 	}
 	defer rows.Close()
+	var objs []schemaObject
 	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			return nil, nil, fmt.Errorf("db: seed: list %ss: %w", kind, err)
+		var o schemaObject
+		if err := rows.Scan(&o.Name, &o.SQL); err != nil {
+			return nil, fmt.Errorf("db: seed: list %ss: %w", kind, err)
 		}
-		names, defs = append(names, name), append(defs, def)
+		objs = append(objs, o)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("db: seed: list %ss: %w", kind, err)
+		return nil, fmt.Errorf("db: seed: list %ss: %w", kind, err)
 	}
-	return names, defs, nil
+	return objs, nil
 }
 
 // seedBatch is one transaction's rows, made by seedGenerator.
@@ -368,13 +474,17 @@ type seedGenerator struct {
 	withPII bool
 }
 
+func newSeedGenerator(d *DB, opt SeedOptions, base seedBase) *seedGenerator {
+	return &seedGenerator{d: d, rng: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15)), now: d.now(), base: base, total: opt.N, withPII: opt.WithPII}
+}
+
 var seedSources = map[string]string{"blockpass": "webhook", "corepass": "callback", "verifyyou": "webhook", "selfkey": "callback", "idfy": "poll"}
 
 func (g *seedGenerator) batch(offset, n int) seedBatch {
 	b := seedBatch{offset: offset, n: n}
 	for i := 0; i < n; i++ {
 		a := makeSeedApplicant(g.rng, g.now, offset+i, g.total)
-		id, vid := g.base.applicant+int64(offset+i)+1, g.base.verification+int64(offset+i)+1
+		id, vid := g.base.Applicant+int64(offset+i)+1, g.base.Verification+int64(offset+i)+1
 		reference := strings.ToLower(a.provider[:2]) + "-" + a.ref[3:]
 		extID := seedExternalID(g.rng, a.provider)
 		b.apps = append(b.apps, []any{id, a.ref, a.name, a.email, a.hist.status, a.created, a.updated, a.provider})
@@ -446,13 +556,20 @@ const maxSeedVariables = 32000
 
 // seedInserter writes rows with multi-row INSERT statements as large as
 // the parameter limit allows, splitting a table's rows of a batch into
-// equal chunks: batches are the same size, so a seed prepares each
-// statement shape once instead of parsing statements of tens of thousands
-// of parameters for every batch (the timeline, whose length varies,
-// still takes new shapes).
+// equal chunks. A statement shape is prepared and kept from its second
+// batch on: batches are the same size, so most tables repeat their shapes
+// and are parsed once per seed instead of once per batch (statements of
+// tens of thousands of parameters), while the timeline, whose length
+// varies, rarely repeats one and keeps nothing it would not reuse (each
+// kept statement holds megabytes).
 type seedInserter struct {
 	db    *sql.DB
 	stmts map[string]*sql.Stmt
+	seen  map[string]bool // shapes used once, not kept
+}
+
+func newSeedInserter(db *sql.DB) *seedInserter {
+	return &seedInserter{db: db, stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}}
 }
 
 // seedChunks splits n rows of a width into as few equal statements as
@@ -471,22 +588,19 @@ func seedChunks(n, width int) []int {
 
 func seedStmtKey(table string, n int) string { return table + "/" + strconv.Itoa(n) }
 
-// prepare readies the statements a batch's tables need; it runs between
-// transactions, as the write pool's one connection is then free.
+// prepare readies the kept statements a batch's tables use again; it runs
+// between transactions, as the write pool's one connection is then free.
 func (s *seedInserter) prepare(ctx context.Context, tables []seedTable) error {
 	for _, t := range tables {
 		if len(t.rows) == 0 {
 			continue
 		}
-		width := len(t.rows[0])
-		for _, n := range seedChunks(len(t.rows), width) {
+		for _, n := range seedChunks(len(t.rows), len(t.rows[0])) {
 			key := seedStmtKey(t.table, n)
-			if s.stmts[key] != nil {
+			if s.stmts[key] != nil || !s.seen[key] {
 				continue
 			}
-			ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
-			q := "INSERT INTO " + t.table + "(" + t.cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(ph+", ", n), ", ")
-			stmt, err := s.db.PrepareContext(ctx, q)
+			stmt, err := s.db.PrepareContext(ctx, seedInsertSQL(t, n))
 			if err != nil {
 				return fmt.Errorf("db: seed %s: %w", t.table, err)
 			}
@@ -496,20 +610,33 @@ func (s *seedInserter) prepare(ctx context.Context, tables []seedTable) error {
 	return nil
 }
 
+// seedInsertSQL is the INSERT of n rows of t.
+func seedInsertSQL(t seedTable, n int) string {
+	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(t.rows[0])), ", ") + ")"
+	return "INSERT INTO " + t.table + "(" + t.cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(ph+", ", n), ", ")
+}
+
 func (s *seedInserter) insert(ctx context.Context, tx *sql.Tx, t seedTable) error {
 	if len(t.rows) == 0 {
 		return nil
 	}
-	width := len(t.rows[0])
 	rows := t.rows
 	args := make([]any, 0, maxSeedVariables)
-	for _, n := range seedChunks(len(rows), width) {
+	for _, n := range seedChunks(len(rows), len(rows[0])) {
 		args = args[:0]
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
 		rows = rows[n:]
-		if _, err := tx.StmtContext(ctx, s.stmts[seedStmtKey(t.table, n)]).ExecContext(ctx, args...); err != nil {
+		key := seedStmtKey(t.table, n)
+		var err error
+		if stmt := s.stmts[key]; stmt != nil {
+			_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+		} else {
+			s.seen[key] = true
+			_, err = tx.ExecContext(ctx, seedInsertSQL(t, n), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("db: seed %s: %w", t.table, err)
 		}
 	}

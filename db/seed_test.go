@@ -2,14 +2,21 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kycdesk/kycdesk/db/seal"
 )
 
 // TestBulkSeedPutsTheStoreBack seeds through the bulk path (indexes
-// and a trigger dropped, search merging off, a large cache) and checks that everything
+// and triggers dropped, search merging off, a large cache) and checks that everything
 // it changed is back: the same indexes and triggers as a fresh store,
 // each applicant's providers as its links say, the search
 // index's merge settings, the page cache, and search finding every match.
@@ -20,26 +27,7 @@ func TestBulkSeedPutsTheStoreBack(t *testing.T) {
 	if err := d.Seed(ctx, SeedOptions{N: 1500, Seed: 3, bulk: true}); err != nil {
 		t.Fatal(err)
 	}
-	indexes := func(d *DB) []string {
-		rows, err := d.read.QueryContext(ctx, "SELECT type || ' ' || name || ': ' || sql FROM sqlite_schema WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var defs []string
-		for rows.Next() {
-			var def string
-			if err := rows.Scan(&def); err != nil {
-				t.Fatal(err)
-			}
-			defs = append(defs, def)
-		}
-		if len(defs) == 0 {
-			t.Fatal("no indexes listed")
-		}
-		return defs
-	}
-	if got, want := indexes(d), indexes(fresh); !slices.Equal(got, want) {
+	if got, want := schemaDefs(t, d), schemaDefs(t, fresh); !slices.Equal(got, want) {
 		t.Errorf("indexes and triggers after a bulk seed:\n%q\nwant\n%q", got, want)
 	}
 	var wrong int
@@ -128,29 +116,7 @@ func TestBulkSeedDerivesWhatTheTriggersWould(t *testing.T) {
 		if err := d.Seed(ctx, SeedOptions{N: 2000, Seed: 12, bulk: bulk}); err != nil {
 			t.Fatal(err)
 		}
-		got := map[string][]string{}
-		for name, q := range map[string]string{
-			"stats_applicant_status":    "SELECT status || '=' || n FROM stats_applicant_status ORDER BY 1",
-			"stats_provider_status":     "SELECT provider || '/' || status || '=' || n FROM stats_provider_status ORDER BY 1",
-			"stats_verification_status": "SELECT provider || '/' || status || '=' || n FROM stats_verification_status ORDER BY 1",
-			"stats_decisions":           "SELECT day || '/' || provider || '/' || bucket || '=' || approved || ',' || rejected FROM stats_decisions ORDER BY 1",
-			"stats_queue":               "SELECT provider || '/' || state || '=' || n FROM stats_queue ORDER BY 1",
-			"review_queue":              "SELECT verification_id || '/' || applicant_id || '/' || provider || '/' || since || '/' || state || '/' || COALESCE(assignee_id, '-') FROM review_queue ORDER BY 1",
-		} {
-			rows, err := d.read.QueryContext(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for rows.Next() {
-				var s string
-				if err := rows.Scan(&s); err != nil {
-					t.Fatal(err)
-				}
-				got[name] = append(got[name], s)
-			}
-			rows.Close()
-		}
-		return got
+		return derivedTables(t, d)
 	}
 	byTriggers, bulk := derived(false), derived(true)
 	for name, want := range byTriggers {
@@ -187,4 +153,126 @@ func TestSeedKeysRiseAndKeepTheirFormat(t *testing.T) {
 			prevRef, prevToken = ref, token
 		}
 	}
+}
+
+// TestInterruptedBulkSeed: a bulk seed that dies after dropping indexes
+// and triggers and writing rows leaves a store that Open refuses (it
+// lacks the archive guard among others) until told to finish the seed;
+// then the store is as if the seed had ended: the same schema as a fresh
+// store, and the statistics and review queue the triggers would have made.
+func TestInterruptedBulkSeed(t *testing.T) {
+	ctx := context.Background()
+	kek, err := seal.NewKEK(seal.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kycdesk.db")
+	open := func(opts Options) (*DB, error) {
+		opts.KEK, opts.Now = kek, func() time.Time { return t0 }
+		return Open(ctx, path, opts)
+	}
+	d, err := open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := SeedOptions{N: 800, Seed: 5}
+	if _, err := d.startBulkSeed(ctx, seedBase{}); err != nil {
+		t.Fatal(err)
+	}
+	// The seed writes a batch and dies: its finish never runs.
+	b := newSeedGenerator(d, opt, seedBase{}).batch(0, opt.N)
+	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b) }); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+
+	if d, err := open(Options{}); !errors.Is(err, ErrBulkSeedPending) {
+		if err == nil {
+			d.Close()
+		}
+		t.Fatalf("open after an interrupted bulk seed: %v, want ErrBulkSeedPending", err)
+	}
+	d, err = open(Options{FinishBulkSeed: true})
+	if err != nil {
+		t.Fatalf("open finishing the seed: %v", err)
+	}
+	defer d.Close()
+	byTriggers := openTest(t, t0)
+	if err := byTriggers.Seed(ctx, opt); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := schemaDefs(t, d), schemaDefs(t, byTriggers); !slices.Equal(got, want) {
+		t.Errorf("indexes and triggers after finishing:\n%q\nwant\n%q", got, want)
+	}
+	got, want := derivedTables(t, d), derivedTables(t, byTriggers)
+	for name, w := range want {
+		if len(w) == 0 {
+			t.Errorf("%s is empty; the comparison proves nothing", name)
+		}
+		if !slices.Equal(got[name], w) {
+			t.Errorf("%s after finishing:\n%q\nwant\n%q", name, got[name], w)
+		}
+	}
+	// Finished once: a plain open works, and finishing again changes nothing.
+	if err := d.finishBulkSeed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again := derivedTables(t, d); !maps.EqualFunc(again, got, slices.Equal) {
+		t.Errorf("finishing twice changed the derived tables")
+	}
+	d.Close()
+	if d, err = open(Options{}); err != nil {
+		t.Fatalf("open after finishing: %v", err)
+	}
+	d.Close()
+}
+
+// schemaDefs lists the store's indexes and triggers with their SQL.
+func schemaDefs(t *testing.T, d *DB) []string {
+	t.Helper()
+	rows, err := d.read.QueryContext(context.Background(), "SELECT type || ' ' || name || ': ' || sql FROM sqlite_schema WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var defs []string
+	for rows.Next() {
+		var def string
+		if err := rows.Scan(&def); err != nil {
+			t.Fatal(err)
+		}
+		defs = append(defs, def)
+	}
+	if len(defs) == 0 {
+		t.Fatal("no indexes listed")
+	}
+	return defs
+}
+
+// derivedTables reads what the statistics and review-queue triggers keep.
+func derivedTables(t *testing.T, d *DB) map[string][]string {
+	t.Helper()
+	got := map[string][]string{}
+	for name, q := range map[string]string{
+		"stats_applicant_status":    "SELECT status || '=' || n FROM stats_applicant_status ORDER BY 1",
+		"stats_provider_status":     "SELECT provider || '/' || status || '=' || n FROM stats_provider_status ORDER BY 1",
+		"stats_verification_status": "SELECT provider || '/' || status || '=' || n FROM stats_verification_status ORDER BY 1",
+		"stats_decisions":           "SELECT day || '/' || provider || '/' || bucket || '=' || approved || ',' || rejected FROM stats_decisions ORDER BY 1",
+		"stats_queue":               "SELECT provider || '/' || state || '=' || n FROM stats_queue ORDER BY 1",
+		"review_queue":              "SELECT verification_id || '/' || applicant_id || '/' || provider || '/' || since || '/' || state || '/' || COALESCE(assignee_id, '-') FROM review_queue ORDER BY 1",
+	} {
+		rows, err := d.read.QueryContext(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			got[name] = append(got[name], s)
+		}
+		rows.Close()
+	}
+	return got
 }

@@ -30,6 +30,10 @@ import (
 // connections share (page cache, memory, open files, PRNG, VFS) and any
 // "fast" one, is a real lock, as before.
 //
+// Because SQLite is initialised here, a program that imports this package
+// cannot also configure SQLite before initialisation (modernc's
+// RegisterPageCache, for one, would then fail).
+//
 // Mutexes are handles, not pointers: SQLite only passes them back and
 // compares them with zero.
 const (

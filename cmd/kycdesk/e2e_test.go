@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -320,5 +321,34 @@ func TestCommands(t *testing.T) {
 	out, err = command(t, env, "audit", "verify")
 	if err != nil || !strings.Contains(out, "intact") {
 		t.Errorf("audit verify after serving = %v, %q", err, out)
+	}
+}
+
+// TestSeedFinish: a store left by a stopped bulk seed is refused with
+// what to do, `seed --finish` finishes it, and the store opens again.
+func TestSeedFinish(t *testing.T) {
+	env := browsertest.Env(t.TempDir(), map[string]string{"KYCDESK_ADMIN_PASSWORD": ""})
+	if _, err := command(t, env, "migrate"); err != nil {
+		t.Fatal(err)
+	}
+	// What a bulk seed records before it drops anything (db/seed.go),
+	// here with nothing dropped and no rows written.
+	raw, err := sql.Open("sqlite", env["KYCDESK_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = raw.Exec(`INSERT INTO settings(key, value) VALUES ('seed.bulk_pending', '{"base":{"Applicant":0,"Verification":0},"indexes":[],"triggers":[]}')`)
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := command(t, env, "migrate"); err == nil || !strings.Contains(err.Error(), "kycdesk seed --finish") {
+		t.Fatalf("migrate on a store with a stopped bulk seed = %v, want a refusal naming seed --finish", err)
+	}
+	if out, err := command(t, env, "seed", "--finish"); err != nil || !strings.Contains(out, "no bulk seed is pending") {
+		t.Fatalf("seed --finish = %v, %q", err, out)
+	}
+	if _, err := command(t, env, "migrate"); err != nil {
+		t.Errorf("migrate after seed --finish = %v", err)
 	}
 }

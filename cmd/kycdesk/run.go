@@ -80,15 +80,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // openDB loads the config and opens the database with its data key.
 func openDB(ctx context.Context, getenv func(string) string) (*db.DB, config, error) {
+	return openDBWith(ctx, getenv, db.Options{})
+}
+
+// openDBWith is openDB with db.Options beyond the data key.
+func openDBWith(ctx context.Context, getenv func(string) string, opts db.Options) (*db.DB, config, error) {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return nil, cfg, err
 	}
-	kek, err := seal.NewKEK(cfg.DataKey)
-	if err != nil {
+	if opts.KEK, err = seal.NewKEK(cfg.DataKey); err != nil {
 		return nil, cfg, err
 	}
-	d, err := db.Open(ctx, cfg.DBPath, db.Options{KEK: kek})
+	d, err := db.Open(ctx, cfg.DBPath, opts)
+	if errors.Is(err, db.ErrBulkSeedPending) {
+		err = fmt.Errorf("%w; wait for `kycdesk seed` to end, or, if it was stopped, run `kycdesk seed --finish`", err)
+	}
 	if err != nil {
 		return nil, cfg, err
 	}
@@ -101,8 +108,17 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	n := fs.Int("applicants", 100, "how many applicants to add")
 	pii := fs.Bool("pii", false, "also store encrypted attributes (slower; the demo data set has them)")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed, for a reproducible data set")
+	finish := fs.Bool("finish", false, "finish a bulk seed that was stopped (its indexes, triggers and statistics), and add nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *finish {
+		d, _, err := openDBWith(ctx, getenv, db.Options{FinishBulkSeed: true})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "no bulk seed is pending")
+		return d.Close()
 	}
 	if *n <= 0 {
 		return errors.New("seed: --applicants must be positive")
