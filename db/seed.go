@@ -118,7 +118,8 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 		Scan(&base.Applicant, &base.Verification); err != nil {
 		return fmt.Errorf("db: seed: %w", err)
 	}
-	if opt.N >= bulkSeed || opt.bulk {
+	bulk := opt.N >= bulkSeed || opt.bulk
+	if bulk {
 		finish, err := d.startBulkSeed(ctx, base)
 		if err != nil {
 			return err
@@ -164,7 +165,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 		if err := ins.prepare(ctx, b.tables()); err != nil {
 			return err
 		}
-		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, ins, b) }); err != nil {
+		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, ins, b, !bulk) }); err != nil {
 			return err
 		}
 		if opt.Progress != nil {
@@ -526,15 +527,24 @@ func (g *seedGenerator) batch(offset, n int) seedBatch {
 	return b
 }
 
-// writeSeedBatch writes one batch in tx, after checking that its ids
-// still follow the store's.
-func (d *DB) writeSeedBatch(ctx context.Context, tx *sql.Tx, ins *seedInserter, b seedBatch) error {
+// writeSeedBatch writes one batch in tx. The generator numbered its rows
+// from the seedBase; if others have added applicants or verifications
+// since (a server beside a small seed: the sandbox's Blockpass sync adds
+// applicants), the batch moves up to the store's next ids, when movable.
+// A bulk seed is not: the statistics it derives at the end count every
+// row after its base as its own.
+func (d *DB) writeSeedBatch(ctx context.Context, tx *sql.Tx, ins *seedInserter, b seedBatch, movable bool) error {
 	var maxA, maxV int64
 	if err := tx.QueryRowContext(ctx, "SELECT (SELECT COALESCE(max(id), 0) FROM applicants), (SELECT COALESCE(max(id), 0) FROM verifications)").Scan(&maxA, &maxV); err != nil {
 		return fmt.Errorf("db: seed: %w", err)
 	}
-	if first := b.apps[0][0].(int64); maxA != first-1 || maxV != b.vers[0][0].(int64)-1 {
-		return fmt.Errorf("db: seed: applicants or verifications were added while seeding; seed a store nobody else writes to")
+	if byA, byV := maxA-(b.apps[0][0].(int64)-1), maxV-(b.vers[0][0].(int64)-1); byA != 0 || byV != 0 {
+		if !movable {
+			return fmt.Errorf("db: seed: applicants or verifications were added while bulk seeding; a bulk seed needs the store to itself")
+		}
+		if err := b.renumber(d, byA, byV); err != nil {
+			return err
+		}
 	}
 	for _, t := range b.tables() {
 		if err := ins.insert(ctx, tx, t); err != nil {
@@ -545,6 +555,43 @@ func (d *DB) writeSeedBatch(ctx context.Context, tx *sql.Tx, ins *seedInserter, 
 		if err := d.putPII(ctx, tx, p.id, p.attrs, nil); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// renumber moves a batch's applicants up by byA ids and its
+// verifications by byV. Data keys are wrapped for their applicant's id,
+// so each gets a new key wrapped for the new one (nothing is sealed with
+// it yet).
+func (b *seedBatch) renumber(d *DB, byA, byV int64) error {
+	add := func(r []any, i int, by int64) { r[i] = r[i].(int64) + by }
+	for _, r := range b.apps {
+		add(r, 0, byA)
+	}
+	for _, r := range b.links {
+		add(r, 0, byA)
+	}
+	for _, r := range b.search {
+		add(r, 0, byA)
+	}
+	for _, r := range b.vers {
+		add(r, 0, byV)
+		add(r, 1, byA)
+	}
+	for _, r := range b.events {
+		add(r, 0, byA)
+		add(r, 1, byV)
+	}
+	for _, r := range b.keys {
+		add(r, 0, byA)
+		wrapped, err := d.kek.Wrap(r[0].(int64), newDataKeyBytes())
+		if err != nil {
+			return fmt.Errorf("db: seed: %w", err)
+		}
+		r[2] = wrapped
+	}
+	for i := range b.pii {
+		b.pii[i].id += byA
 	}
 	return nil
 }

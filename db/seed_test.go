@@ -181,7 +181,7 @@ func TestInterruptedBulkSeed(t *testing.T) {
 	}
 	// The seed writes a batch and dies: its finish never runs.
 	b := newSeedGenerator(d, opt, seedBase{}).batch(0, opt.N)
-	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b) }); err != nil {
+	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, false) }); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
@@ -275,4 +275,57 @@ func derivedTables(t *testing.T, d *DB) map[string][]string {
 		rows.Close()
 	}
 	return got
+}
+
+// TestSeedMovesAroundOtherWriters: a small seed beside a server (which
+// adds applicants and verifications of its own meanwhile) moves its batch
+// up to the next free ids, with data keys wrapped for the new ids; a bulk
+// seed refuses instead.
+func TestSeedMovesAroundOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	opt := SeedOptions{N: 40, WithPII: true, Seed: 9}
+	b := newSeedGenerator(d, opt, seedBase{}).batch(0, opt.N) // numbered from 1
+	other, err := d.CreateApplicant(ctx, NewApplicant{Name: "Finn Berg"}, AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.write.ExecContext(ctx, `INSERT INTO verifications(applicant_id, provider, reference, status, provider_status, token, token_expires_at, created_at, updated_at)
+		VALUES (?, 'idfy', 'id-other', 'invited', 'capture_pending', ?, 0, 0, 0)`, other.ID, NewToken()); err != nil {
+		t.Fatal(err)
+	}
+	write := func(movable bool) error {
+		return d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, movable) })
+	}
+	if err := write(false); err == nil {
+		t.Fatal("a bulk (not movable) batch was written over another writer's ids")
+	}
+	if err := write(true); err != nil {
+		t.Fatalf("a movable batch beside another writer: %v", err)
+	}
+	var applicants, mismatched int
+	d.read.QueryRowContext(ctx, "SELECT count(*) FROM applicants WHERE id > ?", other.ID).Scan(&applicants)
+	d.read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM verifications v LEFT JOIN applicants a ON a.id = v.applicant_id WHERE a.id IS NULL)
+		+ (SELECT count(*) FROM verification_events e JOIN verifications v ON v.id = e.verification_id WHERE e.applicant_id != v.applicant_id)
+		+ (SELECT count(*) FROM provider_links l LEFT JOIN applicants a ON a.id = l.applicant_id WHERE a.id IS NULL)`).Scan(&mismatched)
+	if applicants != opt.N || mismatched != 0 {
+		t.Errorf("%d seeded applicants after the other writer's (want %d), %d rows pointing at the wrong applicant or verification", applicants, opt.N, mismatched)
+	}
+	first, err := d.Applicant(ctx, other.ID+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := d.Attributes(ctx, first.ID)
+	if err != nil {
+		t.Fatalf("personal data of a moved applicant: %v", err)
+	}
+	var name string
+	for _, a := range attrs {
+		if a.Meaning == "full_name" {
+			name = a.Value
+		}
+	}
+	if name == "" || name != first.Name {
+		t.Errorf("moved applicant %d: full name %q decrypts, display name %q", first.ID, name, first.Name)
+	}
 }
