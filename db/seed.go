@@ -176,8 +176,8 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 }
 
 // seedBase is where a seed's ids start: the largest ids before it. The
-// generator numbers rows from there; each batch checks nobody else added
-// applicants or verifications meanwhile.
+// generator numbers rows from there; each batch checks whether anybody
+// else added applicants or verifications meanwhile (writeSeedBatch).
 type seedBase struct{ Applicant, Verification int64 }
 
 // bulkSeed is the size from which Seed drops the secondary indexes of the
