@@ -80,9 +80,11 @@ type QueuePage struct {
 // call and a value in two or three, and most rows have no assignee, no
 // claim and no archive (see listColumns in applicants.go).
 const queueColumns = `q.verification_id, q.applicant_id, a.ref, a.display_name, a.archived_at, q.provider,
-	v.provider_status, q.since, q.state, q.assignee_id, au.email, q.claimed_by, cu.email, q.claim_expires_at`
+	q.provider_status, q.since, q.state, q.assignee_id, au.email, q.claimed_by, cu.email, q.claim_expires_at`
 
-const queueFrom = ` FROM review_queue q JOIN applicants a ON a.id = q.applicant_id JOIN verifications v ON v.id = q.verification_id
+// queueFrom joins what a queue row shows; the verification's provider
+// status is kept on the queue row itself (migration 014).
+const queueFrom = ` FROM review_queue q JOIN applicants a ON a.id = q.applicant_id
 	LEFT JOIN users au ON au.id = q.assignee_id LEFT JOIN users cu ON cu.id = q.claimed_by`
 
 func scanQueueItem(row interface{ Scan(...any) error }) (QueueItem, error) {

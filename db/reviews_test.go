@@ -103,8 +103,16 @@ func TestQueueFollowsVerificationStatus(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a verification in needs_review is not queued: %v", err)
 	}
-	if it.State != QueueOpen || it.Provider != "blockpass" || it.Name != "Queue Person" {
+	if it.State != QueueOpen || it.Provider != "blockpass" || it.Name != "Queue Person" || it.ProviderStatus != "inreview" {
 		t.Fatalf("queue item = %+v", it)
+	}
+	// The queue keeps the provider status (migration 014): a change while
+	// the verification waits shows in the queue.
+	if err := f.d.ApplyUpdate(ctx, VerificationUpdate{VerificationID: v.ID, Source: "webhook", Status: "needs_review", ProviderStatus: "review_requested"}); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := f.d.QueueEntry(ctx, v.ID); err != nil || it.ProviderStatus != "review_requested" {
+		t.Fatalf("after a provider status change in review: queue item %+v (%v), want provider status review_requested", it, err)
 	}
 	if err := f.d.ApplyUpdate(ctx, VerificationUpdate{VerificationID: v.ID, Source: "webhook", Status: "approved", ProviderStatus: "approved"}); err != nil {
 		t.Fatal(err)

@@ -197,7 +197,7 @@ var seededTables = []string{"applicants", "provider_links", "verifications", "ve
 var bulkSeedTriggers = []string{"applicant_providers_link_insert", "stats_applicant_insert", "stats_link_insert", "verification_insert_stats", "data_keys_not_archived"}
 
 // seedDerived does for the rows after a seedBase, in one pass per table,
-// what bulkSeedTriggers do for each inserted row (migration 004):
+// what bulkSeedTriggers do for each inserted row (migrations 004, 014):
 // TestBulkSeedDerivesWhatTheTriggersWould keeps the two in step.
 var seedDerived = []string{
 	`INSERT INTO stats_applicant_status(status, n) SELECT status, count(*) FROM applicants WHERE id > :applicant GROUP BY status
@@ -206,8 +206,8 @@ var seedDerived = []string{
 		ON CONFLICT(provider, status) DO UPDATE SET n = n + excluded.n`,
 	`INSERT INTO stats_verification_status(provider, status, n) SELECT provider, status, count(*) FROM verifications WHERE id > :verification GROUP BY provider, status
 		ON CONFLICT(provider, status) DO UPDATE SET n = n + excluded.n`,
-	`INSERT INTO review_queue(verification_id, applicant_id, provider, since, assignee_id)
-		SELECT v.id, v.applicant_id, v.provider, v.updated_at, a.assignee_id FROM verifications v JOIN applicants a ON a.id = v.applicant_id
+	`INSERT INTO review_queue(verification_id, applicant_id, provider, since, assignee_id, provider_status)
+		SELECT v.id, v.applicant_id, v.provider, v.updated_at, a.assignee_id, v.provider_status FROM verifications v JOIN applicants a ON a.id = v.applicant_id
 		WHERE v.id > :verification AND v.status = 'needs_review'`,
 	`INSERT INTO stats_decisions(day, provider, bucket, approved, rejected)
 		SELECT updated_at / 86400000, provider,

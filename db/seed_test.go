@@ -259,7 +259,7 @@ func derivedTables(t *testing.T, d *DB) map[string][]string {
 		"stats_verification_status": "SELECT provider || '/' || status || '=' || n FROM stats_verification_status ORDER BY 1",
 		"stats_decisions":           "SELECT day || '/' || provider || '/' || bucket || '=' || approved || ',' || rejected FROM stats_decisions ORDER BY 1",
 		"stats_queue":               "SELECT provider || '/' || state || '=' || n FROM stats_queue ORDER BY 1",
-		"review_queue":              "SELECT verification_id || '/' || applicant_id || '/' || provider || '/' || since || '/' || state || '/' || COALESCE(assignee_id, '-') FROM review_queue ORDER BY 1",
+		"review_queue":              "SELECT verification_id || '/' || applicant_id || '/' || provider || '/' || provider_status || '/' || since || '/' || state || '/' || COALESCE(assignee_id, '-') FROM review_queue ORDER BY 1",
 	} {
 		rows, err := d.read.QueryContext(context.Background(), q)
 		if err != nil {
