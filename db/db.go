@@ -39,6 +39,8 @@ type DB struct {
 
 	badgePolicy   policyCache // the retention policy as the list's badges see it
 	providerLists sync.Map    // list rows' provider lists, shared (providerList)
+
+	finishedBulkSeed bool // Open finished a stopped bulk seed
 }
 
 // Options configure Open.

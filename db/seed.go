@@ -114,13 +114,10 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 		return nil
 	}
 	var base seedBase
-	if err := d.write.QueryRowContext(ctx, "SELECT (SELECT COALESCE(max(id), 0) FROM applicants), (SELECT COALESCE(max(id), 0) FROM verifications)").
-		Scan(&base.Applicant, &base.Verification); err != nil {
-		return fmt.Errorf("db: seed: %w", err)
-	}
 	bulk := opt.N >= bulkSeed || opt.bulk
 	if bulk {
-		finish, err := d.startBulkSeed(ctx, base)
+		var finish func() error
+		base, finish, err = d.startBulkSeed(ctx)
 		if err != nil {
 			return err
 		}
@@ -129,6 +126,8 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 				err = ferr
 			}
 		}()
+	} else if base, err = readSeedBase(ctx, d.write); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	batches := make(chan seedBatch, 1)
@@ -179,6 +178,15 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 // generator numbers rows from there; each batch checks whether anybody
 // else added applicants or verifications meanwhile (writeSeedBatch).
 type seedBase struct{ Applicant, Verification int64 }
+
+func readSeedBase(ctx context.Context, q querier) (seedBase, error) {
+	var b seedBase
+	if err := q.QueryRowContext(ctx, "SELECT (SELECT COALESCE(max(id), 0) FROM applicants), (SELECT COALESCE(max(id), 0) FROM verifications)").
+		Scan(&b.Applicant, &b.Verification); err != nil {
+		return b, fmt.Errorf("db: seed: %w", err)
+	}
+	return b, nil
+}
 
 // bulkSeed is the size from which Seed drops the secondary indexes of the
 // tables it fills and builds them again at the end: one sort per index is
@@ -259,10 +267,14 @@ const bulkSeedPending = "seed.bulk_pending"
 var ErrBulkSeedPending = errors.New("db: a bulk seed is running or was interrupted: the store lacks indexes and triggers until it finishes")
 
 // bulkSeedState is the value under bulkSeedPending.
+// It carries the derivation's SQL of the binary that started the seed,
+// which fits the schema the seed ran on: a later binary may finish it
+// before its own migrations run.
 type bulkSeedState struct {
 	Base     seedBase       `json:"base"`
 	Indexes  []schemaObject `json:"indexes"`
 	Triggers []schemaObject `json:"triggers"`
+	Derived  []string       `json:"derived"`
 }
 
 // schemaObject is a named index or trigger and the SQL that creates it.
@@ -282,9 +294,16 @@ type schemaObject struct {
 //     for the seeded rows is done set-based (seedDerived) and they are
 //     created again;
 //   - the write connection gets a larger page cache.
-func (d *DB) startBulkSeed(ctx context.Context, base seedBase) (func() error, error) {
-	st := bulkSeedState{Base: base}
+func (d *DB) startBulkSeed(ctx context.Context) (seedBase, func() error, error) {
+	st := bulkSeedState{Derived: seedDerived}
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		// The base is read in the transaction that drops the triggers: a
+		// row another writer adds before it is counted by the triggers,
+		// one after it by the derivation, none by both.
+		var err error
+		if st.Base, err = readSeedBase(ctx, tx); err != nil {
+			return err
+		}
 		for _, table := range seededTables {
 			objs, err := schemaObjects(ctx, tx, "index", "tbl_name = ?", table)
 			if err != nil {
@@ -321,29 +340,40 @@ func (d *DB) startBulkSeed(ctx context.Context, base seedBase) (func() error, er
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return seedBase{}, nil, err
 	}
+	finish := func() error { _, err := d.finishBulkSeed(ctx); return err }
 	if _, err := d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size(-%d)", bulkSeedCacheKiB)); err != nil {
-		return nil, errors.Join(fmt.Errorf("db: seed: %w", err), d.finishBulkSeed(ctx))
+		return seedBase{}, nil, errors.Join(fmt.Errorf("db: seed: %w", err), finish())
 	}
-	return func() error { return d.finishBulkSeed(ctx) }, nil
+	return st.Base, finish, nil
 }
 
 // bulkSeedAtOpen refuses a store with a pending bulk seed, or finishes
 // the seed if told to. A store without the settings table (new, or before
 // migration 001) has none.
 func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) error {
+	finished, err := d.bulkSeedPendingAtOpen(ctx, finish)
+	d.finishedBulkSeed = finished
+	return err
+}
+
+// FinishedBulkSeed reports whether Open finished a stopped bulk seed
+// (Options.FinishBulkSeed).
+func (d *DB) FinishedBulkSeed() bool { return d.finishedBulkSeed }
+
+func (d *DB) bulkSeedPendingAtOpen(ctx context.Context, finish bool) (bool, error) {
 	var pending int
 	err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema s, settings WHERE s.name = 'settings' AND settings.key = ?", bulkSeedPending).Scan(&pending)
 	switch {
 	case err != nil && strings.Contains(err.Error(), "no such table"):
-		return nil
+		return false, nil
 	case err != nil:
-		return fmt.Errorf("db: open: %w", err)
+		return false, fmt.Errorf("db: open: %w", err)
 	case pending == 0:
-		return nil
+		return false, nil
 	case !finish:
-		return ErrBulkSeedPending
+		return false, ErrBulkSeedPending
 	}
 	return d.finishBulkSeed(ctx)
 }
@@ -354,20 +384,20 @@ func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) error {
 // derived statistics and review queue, the triggers, the search settings,
 // and the end of the pending record, so the derivation happens exactly
 // once however often this runs.
-func (d *DB) finishBulkSeed(ctx context.Context) error {
+func (d *DB) finishBulkSeed(ctx context.Context) (finished bool, err error) {
 	ctx = context.WithoutCancel(ctx)
 	defer d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size(%d)", pageCacheSize))
 	var value string
-	err := d.write.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", bulkSeedPending).Scan(&value)
+	err = d.write.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", bulkSeedPending).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("db: finish bulk seed: %w", err)
+		return false, fmt.Errorf("db: finish bulk seed: %w", err)
 	}
 	var st bulkSeedState
 	if err := json.Unmarshal([]byte(value), &st); err != nil {
-		return fmt.Errorf("db: finish bulk seed: %w", err)
+		return false, fmt.Errorf("db: finish bulk seed: %w", err)
 	}
 	create := func(ex interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
@@ -383,14 +413,14 @@ func (d *DB) finishBulkSeed(ctx context.Context) error {
 	}
 	for _, o := range st.Indexes {
 		if err := create(d.write, o); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')"); err != nil {
-		return fmt.Errorf("db: finish bulk seed: search optimize: %w", err)
+		return false, fmt.Errorf("db: finish bulk seed: search optimize: %w", err)
 	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
-		for _, q := range seedDerived {
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range st.Derived {
 			if _, err := tx.ExecContext(ctx, q, sql.Named("applicant", st.Base.Applicant), sql.Named("verification", st.Base.Verification)); err != nil {
 				return fmt.Errorf("db: finish bulk seed: %w", err)
 			}
@@ -408,6 +438,7 @@ func (d *DB) finishBulkSeed(ctx context.Context) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", bulkSeedPending)
 		return err
 	})
+	return err == nil, err
 }
 
 // schemaObjects lists the named schema objects of a kind ("index",

@@ -337,7 +337,7 @@ func TestSeedFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = raw.Exec(`INSERT INTO settings(key, value) VALUES ('seed.bulk_pending', '{"base":{"Applicant":0,"Verification":0},"indexes":[],"triggers":[]}')`)
+	_, err = raw.Exec(`INSERT INTO settings(key, value) VALUES ('seed.bulk_pending', '{"base":{"Applicant":0,"Verification":0},"indexes":[],"triggers":[],"derived":[]}')`)
 	raw.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -345,10 +345,13 @@ func TestSeedFinish(t *testing.T) {
 	if _, err := command(t, env, "migrate"); err == nil || !strings.Contains(err.Error(), "kycdesk seed --finish") {
 		t.Fatalf("migrate on a store with a stopped bulk seed = %v, want a refusal naming seed --finish", err)
 	}
-	if out, err := command(t, env, "seed", "--finish"); err != nil || !strings.Contains(out, "no bulk seed is pending") {
+	if out, err := command(t, env, "seed", "--finish"); err != nil || !strings.Contains(out, "finished the stopped bulk seed") {
 		t.Fatalf("seed --finish = %v, %q", err, out)
 	}
 	if _, err := command(t, env, "migrate"); err != nil {
 		t.Errorf("migrate after seed --finish = %v", err)
+	}
+	if out, err := command(t, env, "seed", "--finish"); err != nil || !strings.Contains(out, "no bulk seed was pending") {
+		t.Errorf("seed --finish with nothing pending = %v, %q", err, out)
 	}
 }

@@ -117,7 +117,11 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, "no bulk seed is pending")
+		if d.FinishedBulkSeed() {
+			fmt.Fprintln(stdout, "finished the stopped bulk seed: indexes, triggers and statistics are back")
+		} else {
+			fmt.Fprintln(stdout, "no bulk seed was pending")
+		}
 		return d.Close()
 	}
 	if *n <= 0 {
