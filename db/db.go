@@ -108,7 +108,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	// An unfinished bulk seed is dealt with first: the migrations that
 	// follow expect the indexes and triggers it dropped.
-	if err := d.bulkSeedAtOpen(ctx, opts.FinishBulkSeed); err != nil {
+	if d.finishedBulkSeed, err = d.bulkSeedAtOpen(ctx, opts.FinishBulkSeed); err != nil {
 		d.Close()
 		return nil, err
 	}

@@ -349,20 +349,14 @@ func (d *DB) startBulkSeed(ctx context.Context) (seedBase, func() error, error) 
 	return st.Base, finish, nil
 }
 
-// bulkSeedAtOpen refuses a store with a pending bulk seed, or finishes
-// the seed if told to. A store without the settings table (new, or before
-// migration 001) has none.
-func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) error {
-	finished, err := d.bulkSeedPendingAtOpen(ctx, finish)
-	d.finishedBulkSeed = finished
-	return err
-}
-
 // FinishedBulkSeed reports whether Open finished a stopped bulk seed
 // (Options.FinishBulkSeed).
 func (d *DB) FinishedBulkSeed() bool { return d.finishedBulkSeed }
 
-func (d *DB) bulkSeedPendingAtOpen(ctx context.Context, finish bool) (bool, error) {
+// bulkSeedAtOpen refuses a store with a pending bulk seed, or finishes
+// the seed if told to and says so. A store without the settings table
+// (new, or before migration 001) has none.
+func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) (bool, error) {
 	var pending int
 	err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema s, settings WHERE s.name = 'settings' AND settings.key = ?", bulkSeedPending).Scan(&pending)
 	switch {
