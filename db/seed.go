@@ -330,11 +330,16 @@ func (d *DB) startBulkSeed(ctx context.Context) (seedBase, func() error, error) 
 				return fmt.Errorf("db: seed: search %s: %w", c.key, err)
 			}
 		}
-		for kind, objs := range map[string][]schemaObject{"INDEX": st.Indexes, "TRIGGER": st.Triggers} {
-			for _, o := range objs {
-				if _, err := tx.ExecContext(ctx, `DROP `+kind+` "`+o.Name+`"`); err != nil {
-					return fmt.Errorf("db: seed: drop %s: %w", o.Name, err)
-				}
+		drops := make([]string, 0, len(st.Indexes)+len(st.Triggers))
+		for _, o := range st.Indexes {
+			drops = append(drops, `DROP INDEX "`+o.Name+`"`)
+		}
+		for _, o := range st.Triggers {
+			drops = append(drops, `DROP TRIGGER "`+o.Name+`"`)
+		}
+		for _, q := range drops {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("db: seed: %s: %w", q, err)
 			}
 		}
 		return nil
@@ -393,21 +398,16 @@ func (d *DB) finishBulkSeed(ctx context.Context) (finished bool, err error) {
 	if err := json.Unmarshal([]byte(value), &st); err != nil {
 		return false, fmt.Errorf("db: finish bulk seed: %w", err)
 	}
-	create := func(ex interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	}, o schemaObject) error {
+	for _, o := range st.Indexes { // one a previous finish built is there already
 		var n int
-		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = ?", o.Name).Scan(&n); err != nil || n > 0 {
-			return err
+		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = ?", o.Name).Scan(&n); err != nil {
+			return false, fmt.Errorf("db: finish bulk seed: %w", err)
 		}
-		if _, err := ex.ExecContext(ctx, o.SQL); err != nil {
-			return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
+		if n > 0 {
+			continue
 		}
-		return nil
-	}
-	for _, o := range st.Indexes {
-		if err := create(d.write, o); err != nil {
-			return false, err
+		if _, err := d.write.ExecContext(ctx, o.SQL); err != nil {
+			return false, fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
 		}
 	}
 	if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')"); err != nil {
@@ -559,11 +559,11 @@ func (g *seedGenerator) batch(offset, n int) seedBatch {
 // A bulk seed is not: the statistics it derives at the end count every
 // row after its base as its own.
 func (d *DB) writeSeedBatch(ctx context.Context, tx *sql.Tx, ins *seedInserter, b seedBatch, movable bool) error {
-	var maxA, maxV int64
-	if err := tx.QueryRowContext(ctx, "SELECT (SELECT COALESCE(max(id), 0) FROM applicants), (SELECT COALESCE(max(id), 0) FROM verifications)").Scan(&maxA, &maxV); err != nil {
-		return fmt.Errorf("db: seed: %w", err)
+	now, err := readSeedBase(ctx, tx)
+	if err != nil {
+		return err
 	}
-	if byA, byV := maxA-(b.apps[0][0].(int64)-1), maxV-(b.vers[0][0].(int64)-1); byA != 0 || byV != 0 {
+	if byA, byV := now.Applicant-(b.apps[0][0].(int64)-1), now.Verification-(b.vers[0][0].(int64)-1); byA != 0 || byV != 0 {
 		if !movable {
 			return fmt.Errorf("db: seed: applicants or verifications were added while bulk seeding; a bulk seed needs the store to itself")
 		}
