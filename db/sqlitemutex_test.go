@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -15,6 +16,15 @@ import (
 // static ones are real locks, one per kind; fast ones are real, distinct
 // locks whose handles go back to the free list.
 func TestMutexHandles(t *testing.T) {
+	// SQLite itself hands out these handles: the methods are installed.
+	tls := libc.NewTLS()
+	defer tls.Close()
+	if h := sqlite3.Xsqlite3_mutex_alloc(tls, sqlite3.SQLITE_MUTEX_RECURSIVE); h != noMutex {
+		t.Fatalf("SQLite's recursive mutex = handle %d, want the no-op %d: the mutex methods are not installed", h, noMutex)
+	}
+	if h := sqlite3.Xsqlite3_mutex_alloc(tls, sqlite3.SQLITE_MUTEX_STATIC_LRU); lockOf(h) != &staticMutexes[sqlite3.SQLITE_MUTEX_STATIC_LRU-staticFirst] {
+		t.Fatalf("SQLite's page-cache mutex = handle %d, not this package's lock", h)
+	}
 	if h := mutexAlloc(nil, sqlite3.SQLITE_MUTEX_RECURSIVE); h != noMutex || lockOf(h) != nil {
 		t.Errorf("recursive mutex = handle %d lock %p, want the no-op handle without a lock", h, lockOf(h))
 	}
