@@ -145,10 +145,7 @@ func TestBrowserBinding(t *testing.T) {
 func TestBindingCookie(t *testing.T) {
 	t.Parallel()
 	idp := samltest.StartIdP(t, samltest.Options{})
-	md, err := saml.LoadIDPMetadata(context.Background(), nil, idp.MetadataURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := loadMetadata(t, idp)
 	cert, key := samltest.KeyPair(t, "sp")
 	tests := []struct {
 		base     string

@@ -233,10 +233,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 func TestNewRefusesIncompleteSetup(t *testing.T) {
 	t.Parallel()
 	idp := samltest.StartIdP(t, samltest.Options{})
-	md, err := saml.LoadIDPMetadata(context.Background(), nil, idp.MetadataURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := loadMetadata(t, idp)
 	cert, key := samltest.KeyPair(t, "sp")
 	good := saml.Certs{SPCert: cert, SPKey: key, IDPMetadata: md}
 	stores := saml.Stores{Requests: saml.NewMemoryRequestStore(), Assertions: saml.NewMemoryAssertionStore(time.Now)}
