@@ -17,10 +17,7 @@ import (
 //
 //	go test ./db -run '^$' -bench Archive -benchtime 1x
 func BenchmarkArchive(b *testing.B) {
-	n := 100000
-	if v, err := strconv.Atoi(os.Getenv("KYCDESK_BENCH_ARCHIVE_N")); err == nil && v > 0 {
-		n = v
-	}
+	n := benchSize("KYCDESK_BENCH_ARCHIVE_N", 100000)
 	ctx := context.Background()
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
@@ -48,6 +45,14 @@ func BenchmarkArchive(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/total.Seconds(), "applicants/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// benchSize is the positive number in the environment variable name, or def.
+func benchSize(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
 
 func openBench(b *testing.B) *DB {

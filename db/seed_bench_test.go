@@ -2,8 +2,6 @@ package db
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -14,10 +12,7 @@ import (
 //
 //	go test ./db -run '^$' -bench Seed -benchtime 1x
 func BenchmarkSeed(b *testing.B) {
-	n := 200000
-	if v, err := strconv.Atoi(os.Getenv("KYCDESK_BENCH_SEED_N")); err == nil && v > 0 {
-		n = v
-	}
+	n := benchSize("KYCDESK_BENCH_SEED_N", 200000)
 	ctx := context.Background()
 	var total time.Duration
 	for i := 0; i < b.N; i++ {

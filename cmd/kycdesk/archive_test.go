@@ -257,13 +257,8 @@ func TestArchivedCanariesLeaveEveryFile(t *testing.T) {
 // applicant is archived.
 func TestRetentionLoopRunsOnItsClock(t *testing.T) {
 	ctx := context.Background()
-	kek, _ := seal.NewKEK(seal.NewKey())
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "k.db"), db.Options{KEK: kek, Now: func() time.Time { return start }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openTestDB(t, func() time.Time { return start })
 	a := addCanary(t, d, canaryN(1))
 	if err := d.SetRetentionRules(ctx, []db.RetentionRule{{Provider: db.RetentionAny, Outcome: db.OutcomeApproved, Days: 30}}, db.AuditEntry{}); err != nil {
 		t.Fatal(err)
@@ -306,12 +301,7 @@ func TestRetentionLoopRunsOnItsClock(t *testing.T) {
 
 func TestStartRetentionRecordsTheScheduleAndStops(t *testing.T) {
 	ctx := context.Background()
-	kek, _ := seal.NewKEK(seal.NewKey())
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "k.db"), db.Options{KEK: kek})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openTestDB(t, nil)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	stop := startRetention(ctx, d, logger, 2*time.Hour)
 	stop()
@@ -386,4 +376,19 @@ func mustHex(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// openTestDB opens a fresh store under t's temp dir with a new data key.
+func openTestDB(t *testing.T, now func() time.Time) *db.DB {
+	t.Helper()
+	kek, err := seal.NewKEK(seal.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"), db.Options{KEK: kek, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/kycdesk/kycdesk/db"
-	"github.com/kycdesk/kycdesk/db/seal"
 	"github.com/kycdesk/kycdesk/web/browsertest"
 	"github.com/kycdesk/kycdesk/web/saml"
 	"github.com/kycdesk/kycdesk/web/saml/samltest"
@@ -65,12 +64,7 @@ func TestSAMLMetadataRefreshSetting(t *testing.T) {
 // the metadata in use survives the failure.
 func TestRefreshSAMLMetadataRecordsTheJob(t *testing.T) {
 	ctx := context.Background()
-	kek, _ := seal.NewKEK(seal.NewKey())
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "k.db"), db.Options{KEK: kek})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openTestDB(t, nil)
 	idp := samltest.StartIdP(t, samltest.Options{})
 	sc := saml.Config{IDPMetadata: idp.MetadataURL, BaseURL: "http://127.0.0.1:8080", MetadataRefresh: 10 * time.Millisecond}
 	md, err := saml.LoadIDPMetadata(ctx, nil, sc.IDPMetadata)
