@@ -168,7 +168,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 			return err
 		}
 		if opt.Progress != nil {
-			opt.Progress(b.offset + b.n)
+			opt.Progress(b.offset + len(b.apps))
 		}
 	}
 	return ctx.Err()
@@ -459,7 +459,7 @@ func schemaObjects(ctx context.Context, tx *sql.Tx, kind, where string, args ...
 
 // seedBatch is one transaction's rows, made by seedGenerator.
 type seedBatch struct {
-	offset, n                               int // the batch's applicants within the seed
+	offset                                  int // the batch's first applicant within the seed
 	apps, keys, links, vers, events, search [][]any
 	pii                                     []seedPII
 	err                                     error
@@ -507,7 +507,7 @@ func newSeedGenerator(d *DB, opt SeedOptions, base seedBase) *seedGenerator {
 var seedSources = map[string]string{"blockpass": "webhook", "corepass": "callback", "verifyyou": "webhook", "selfkey": "callback", "idfy": "poll"}
 
 func (g *seedGenerator) batch(offset, n int) seedBatch {
-	b := seedBatch{offset: offset, n: n}
+	b := seedBatch{offset: offset}
 	for i := 0; i < n; i++ {
 		a := makeSeedApplicant(g.rng, g.now, offset+i, g.total)
 		id, vid := g.base.Applicant+int64(offset+i)+1, g.base.Verification+int64(offset+i)+1
