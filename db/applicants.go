@@ -101,8 +101,7 @@ func (d *DB) createApplicantTx(ctx context.Context, tx *sql.Tx, n NewApplicant) 
 func reindexApplicant(ctx context.Context, tx *sql.Tx, id int64) error {
 	var name, email, refs string
 	var archived sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT a.display_name, a.email, a.archived_at, a.ref || ' ' || COALESCE((SELECT group_concat(reference || ' ' || external_id, ' ')
-		FROM provider_links WHERE applicant_id = a.id), '') FROM applicants a WHERE a.id = ?`, id).Scan(&name, &email, &archived, &refs)
+	err := tx.QueryRowContext(ctx, "SELECT a.archived_at, "+searchRowColumns+" FROM applicants a WHERE a.id = ?", id).Scan(&archived, &name, &email, &refs)
 	if err != nil {
 		return fmt.Errorf("db: reindex applicant: %w", err)
 	}

@@ -114,15 +114,14 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 		return nil
 	}
 	var base seedBase
-	bulk := opt.N >= bulkSeed || opt.bulk
-	if bulk {
-		var finish func() error
-		base, finish, err = d.startBulkSeed(ctx)
-		if err != nil {
+	var run *bulkSeedRun
+	if opt.N >= bulkSeed || opt.bulk {
+		if run, err = d.startBulkSeed(ctx); err != nil {
 			return err
 		}
+		base = run.base
 		defer func() {
-			if ferr := finish(); ferr != nil && err == nil {
+			if ferr := run.finish(ctx); ferr != nil && err == nil {
 				err = ferr
 			}
 		}()
@@ -161,11 +160,14 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 		if b.err != nil {
 			return b.err
 		}
-		if err := ins.prepare(ctx, b.tables()); err != nil {
+		if err := ins.prepare(ctx, b.tables(run != nil)); err != nil {
 			return err
 		}
-		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, ins, b, !bulk) }); err != nil {
+		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, ins, b, run != nil) }); err != nil {
 			return err
+		}
+		if run != nil {
+			run.search.add(b.search)
 		}
 		if opt.Progress != nil {
 			opt.Progress(b.offset + len(b.apps))
@@ -231,20 +233,21 @@ var seedDerived = []string{
 }
 
 // bulkSeedCacheKiB is the write connection's page cache during a bulk
-// seed: the index builds sort in it, and the search index's segments and
-// the tables' right edges stay in it instead of being read back.
+// seed: the index builds sort in it, and the tables' right edges stay in
+// it instead of being read back.
 const bulkSeedCacheKiB = 512 * 1024
 
-// bulkSeedSearchHash is the search index's in-memory term buffer during a
-// bulk seed (FTS5 "hashsize", 1 MiB by default). Each time it fills, the
-// index writes a segment; fewer, larger segments made the final optimize
-// about a third faster.
+// bulkSeedSearchHash is the aside search index's in-memory term buffer
+// (FTS5 "hashsize", 1 MiB by default). Each time it fills, the index
+// writes a segment; fewer, larger segments are cheaper to optimise.
 const bulkSeedSearchHash = 64 << 20
 
 // bulkSeedSearchConfig is the search index's merge and buffer settings
-// during a bulk seed and after it (FTS5's defaults): it stops merging its
-// segments as it goes (automerge rewrote each term's postings many times
-// over) and is optimised into one segment at the end.
+// while a bulk seed builds it aside, and FTS5's defaults, which the store's
+// index has afterwards (seeds of earlier binaries changed the store's
+// own): it stops merging its segments as it goes (automerge rewrote each
+// term's postings many times over) and is optimised into one segment at
+// the end.
 var bulkSeedSearchConfig = []struct {
 	key         string
 	during, was int
@@ -275,6 +278,24 @@ type bulkSeedState struct {
 	Indexes  []schemaObject `json:"indexes"`
 	Triggers []schemaObject `json:"triggers"`
 	Derived  []string       `json:"derived"`
+	// SearchAside: the seed leaves the search index alone and builds a
+	// new one aside (seed_search.go). Seeds of binaries before it wrote
+	// into the store's, which the finish then optimises.
+	SearchAside bool `json:"search_aside,omitempty"`
+}
+
+// bulkSeedRun is a bulk seed under way.
+type bulkSeedRun struct {
+	d      *DB
+	base   seedBase
+	search *searchAside
+}
+
+// finish puts the store back (finishBulkSeed); it must run however the
+// seed ends.
+func (r *bulkSeedRun) finish(ctx context.Context) error {
+	_, err := r.d.finishBulkSeed(ctx, r.search)
+	return err
 }
 
 // schemaObject is a named index or trigger and the SQL that creates it.
@@ -284,18 +305,18 @@ type schemaObject struct {
 }
 
 // startBulkSeed readies the store for a bulk seed, in one transaction
-// with the bulkSeedPending record, and returns the function that puts it
-// back (finishBulkSeed), which must run whatever happens:
+// with the bulkSeedPending record, and returns the run, whose finish
+// puts it back (finishBulkSeed) and must run whatever happens:
 //   - the named secondary indexes of the seeded tables are dropped and
 //     built again at the end; unique constraints' automatic indexes stay
 //     (they are part of the tables);
-//   - the search index takes bulkSeedSearchConfig;
 //   - bulkSeedTriggers are dropped; at the end what they would have done
 //     for the seeded rows is done set-based (seedDerived) and they are
 //     created again;
+//   - the search index is built aside and swapped in at the end;
 //   - the write connection gets a larger page cache.
-func (d *DB) startBulkSeed(ctx context.Context) (seedBase, func() error, error) {
-	st := bulkSeedState{Derived: seedDerived}
+func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
+	st := bulkSeedState{Derived: seedDerived, SearchAside: true}
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		// The base is read in the transaction that drops the triggers: a
 		// row another writer adds before it is counted by the triggers,
@@ -325,11 +346,6 @@ func (d *DB) startBulkSeed(ctx context.Context) (seedBase, func() error, error) 
 		if _, err := tx.ExecContext(ctx, "INSERT INTO settings(key, value) VALUES (?, ?)", bulkSeedPending, string(value)); err != nil {
 			return fmt.Errorf("db: seed: %w (is another bulk seed running?)", err)
 		}
-		for _, c := range bulkSeedSearchConfig {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES(?, ?)", c.key, c.during); err != nil {
-				return fmt.Errorf("db: seed: search %s: %w", c.key, err)
-			}
-		}
 		drops := make([]string, 0, len(st.Indexes)+len(st.Triggers))
 		for _, o := range st.Indexes {
 			drops = append(drops, `DROP INDEX "`+o.Name+`"`)
@@ -345,13 +361,16 @@ func (d *DB) startBulkSeed(ctx context.Context) (seedBase, func() error, error) 
 		return nil
 	})
 	if err != nil {
-		return seedBase{}, nil, err
+		return nil, err
 	}
-	finish := func() error { _, err := d.finishBulkSeed(ctx); return err }
+	run := &bulkSeedRun{d: d, base: st.Base}
+	if run.search, err = d.buildSearchAside(ctx, st.Base.Applicant); err != nil {
+		return nil, errors.Join(err, run.finish(ctx))
+	}
 	if _, err := d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size(-%d)", bulkSeedCacheKiB)); err != nil {
-		return seedBase{}, nil, errors.Join(fmt.Errorf("db: seed: %w", err), finish())
+		return nil, errors.Join(fmt.Errorf("db: seed: %w", err), run.finish(ctx))
 	}
-	return st.Base, finish, nil
+	return run, nil
 }
 
 // FinishedBulkSeed reports whether Open finished a stopped bulk seed
@@ -374,17 +393,23 @@ func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) (bool, error) {
 	case !finish:
 		return false, ErrBulkSeedPending
 	}
-	return d.finishBulkSeed(ctx)
+	return d.finishBulkSeed(ctx, nil)
 }
 
 // finishBulkSeed puts back what startBulkSeed changed, if a bulk seed is
 // pending: the indexes (each built on its own; one already there is
-// left), the search index's one segment, then in one transaction the
-// derived statistics and review queue, the triggers, the search settings,
-// and the end of the pending record, so the derivation happens exactly
-// once however often this runs.
-func (d *DB) finishBulkSeed(ctx context.Context) (finished bool, err error) {
+// left), the search index (the running seed's aside one, or, when there is
+// none or it failed, one built aside from the tables), then in one
+// transaction the derived statistics and review queue, the triggers, the
+// search settings, and the end of the pending record, so the derivation
+// happens exactly once however often this runs.
+func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished bool, err error) {
 	ctx = context.WithoutCancel(ctx)
+	if search != nil {
+		// The aside index is optimised while the indexes below are built.
+		search.lastAdded()
+		defer search.remove()
+	}
 	defer d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size(%d)", pageCacheSize))
 	var value string
 	err = d.write.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", bulkSeedPending).Scan(&value)
@@ -410,8 +435,8 @@ func (d *DB) finishBulkSeed(ctx context.Context) (finished bool, err error) {
 			return false, fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
 		}
 	}
-	if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')"); err != nil {
-		return false, fmt.Errorf("db: finish bulk seed: search optimize: %w", err)
+	if err := d.finishBulkSeedSearch(ctx, st, search); err != nil {
+		return false, err
 	}
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range st.Derived {
@@ -433,6 +458,37 @@ func (d *DB) finishBulkSeed(ctx context.Context) (finished bool, err error) {
 		return err
 	})
 	return err == nil, err
+}
+
+// finishBulkSeedSearch brings the search index up to date after a bulk
+// seed: the running seed's aside index, which the index builds above gave
+// time to finish, or one built now from the tables. A seed of an earlier
+// binary wrote into the store's index, which only needs optimising.
+func (d *DB) finishBulkSeedSearch(ctx context.Context, st bulkSeedState, search *searchAside) error {
+	if !st.SearchAside {
+		if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')"); err != nil {
+			return fmt.Errorf("db: finish bulk seed: search optimize: %w", err)
+		}
+		return nil
+	}
+	if search != nil {
+		if err := search.finish(); err == nil {
+			return search.swapIn(ctx, d)
+		}
+		search.remove()
+	}
+	upTo, err := readSeedBase(ctx, d.write)
+	if err != nil {
+		return err
+	}
+	if search, err = d.buildSearchAside(ctx, upTo.Applicant); err != nil {
+		return err
+	}
+	if err := search.finish(); err != nil {
+		search.remove()
+		return err
+	}
+	return search.swapIn(ctx, d)
 }
 
 // schemaObjects lists the named schema objects of a kind ("index",
@@ -476,15 +532,20 @@ type seedTable struct {
 	rows        [][]any
 }
 
-func (b *seedBatch) tables() []seedTable {
-	return []seedTable{
+// tables are the batch's tables; a bulk seed's search rows go to the
+// index it builds aside.
+func (b *seedBatch) tables(bulk bool) []seedTable {
+	tables := []seedTable{
 		{"applicants", "id, ref, display_name, email, status, created_at, updated_at, providers", b.apps},
 		{"data_keys", "applicant_id, kek_id, wrapped, created_at", b.keys},
 		{"provider_links", "applicant_id, provider, reference, external_id, status, updated_at", b.links},
 		{"verifications", "id, applicant_id, provider, reference, status, provider_status, token, token_expires_at, created_at, updated_at", b.vers},
 		{"verification_events", "applicant_id, verification_id, provider, source, status, provider_status, at", b.events},
-		{"applicant_search", "rowid, name, email, refs", b.search},
 	}
+	if !bulk {
+		tables = append(tables, seedTable{"applicant_search", "rowid, name, email, refs", b.search})
+	}
+	return tables
 }
 
 // seedGenerator makes the seed's rows. Ids are assigned here, from the
@@ -555,23 +616,24 @@ func (g *seedGenerator) batch(offset, n int) seedBatch {
 // writeSeedBatch writes one batch in tx. The generator numbered its rows
 // from the seedBase; if others have added applicants or verifications
 // since (a server beside a small seed: the sandbox's Blockpass sync adds
-// applicants), the batch moves up to the store's next ids, when movable.
-// A bulk seed is not: the statistics it derives at the end count every
-// row after its base as its own.
-func (d *DB) writeSeedBatch(ctx context.Context, tx *sql.Tx, ins *seedInserter, b seedBatch, movable bool) error {
+// applicants), the batch moves up to the store's next ids. A bulk seed's
+// does not: the statistics it derives at the end count every row after
+// its base as its own. Its search rows are left to the caller (for the
+// index built aside).
+func (d *DB) writeSeedBatch(ctx context.Context, tx *sql.Tx, ins *seedInserter, b seedBatch, bulk bool) error {
 	now, err := readSeedBase(ctx, tx)
 	if err != nil {
 		return err
 	}
 	if byA, byV := now.Applicant-(b.apps[0][0].(int64)-1), now.Verification-(b.vers[0][0].(int64)-1); byA != 0 || byV != 0 {
-		if !movable {
+		if bulk {
 			return fmt.Errorf("db: seed: applicants or verifications were added while bulk seeding; a bulk seed needs the store to itself")
 		}
 		if err := b.renumber(d, byA, byV); err != nil {
 			return err
 		}
 	}
-	for _, t := range b.tables() {
+	for _, t := range b.tables(bulk) {
 		if err := ins.insert(ctx, tx, t); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -129,6 +130,89 @@ func TestBulkSeedDerivesWhatTheTriggersWould(t *testing.T) {
 	}
 }
 
+// TestBulkSeedSearchIndex: a bulk seed builds the search index aside,
+// from the applicants already there and the seeded ones, and swaps it in.
+// Search then finds what a seed through the store's own index finds: the
+// earlier applicants too, never an archived one, and the index stays
+// sound for the writes that follow.
+func TestBulkSeedSearchIndex(t *testing.T) {
+	ctx := context.Background()
+	queries := []string{"okafor", "quist", "amara schmidt", "example.net"}
+	matches := func(bulk bool) (*DB, map[string][]int64) {
+		d := openTest(t, t0)
+		if err := d.Seed(ctx, SeedOptions{N: 300, Seed: 11}); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"Zoltan Quist", "Ada Quist"} {
+			if _, err := d.CreateApplicant(ctx, NewApplicant{Name: name, Email: "quist@example.org"}, AuditEntry{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := d.Archive(ctx, 1, ArchiveRequest{Reason: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Seed(ctx, SeedOptions{N: 2000, Seed: 12, bulk: bulk}); err != nil {
+			t.Fatal(err)
+		}
+		found := map[string][]int64{}
+		for _, q := range queries {
+			for f := (ApplicantFilter{Query: q, Limit: MaxPageSize}); ; {
+				page, err := d.ListApplicants(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, a := range page.Rows {
+					found[q] = append(found[q], a.ID)
+				}
+				if f.After = page.Next; f.After.IsZero() {
+					break
+				}
+			}
+		}
+		return d, found
+	}
+	_, want := matches(false)
+	d, got := matches(true)
+	for _, q := range queries {
+		if len(want[q]) == 0 {
+			t.Errorf("%q finds nothing; the comparison proves nothing", q)
+		}
+		if !slices.Equal(got[q], want[q]) {
+			t.Errorf("search %q after a bulk seed: %d matches, want %d", q, len(got[q]), len(want[q]))
+		}
+	}
+	if len(got["quist"]) != 2 {
+		t.Errorf("search finds %d of the 2 applicants from before the seed", len(got["quist"]))
+	}
+	archived := searchRowsOf(t, d, 1)
+	if archived != 0 {
+		t.Errorf("the archived applicant has %d search rows", archived)
+	}
+	// Writes after the swap go into the swapped-in index.
+	if _, err := d.CreateApplicant(ctx, NewApplicant{Name: "Ida Quist"}, AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := searchCount(t, d, "quist"); n != 3 {
+		t.Errorf("search finds %d Quists after one more, want 3", n)
+	}
+	if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES('integrity-check', 0)"); err != nil {
+		t.Errorf("search index after a bulk seed and a write: %v", err)
+	}
+	if _, err := os.Stat(d.path + searchAsideSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the aside search index is still there: %v", err)
+	}
+}
+
+// searchRowsOf counts an applicant's rows in the search index.
+func searchRowsOf(t *testing.T, d *DB, id int64) int {
+	t.Helper()
+	var n int
+	if err := d.read.QueryRowContext(context.Background(), "SELECT count(*) FROM applicant_search_docsize WHERE id = ?", id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestSeedKeysRiseAndKeepTheirFormat: seeded refs and tokens have the
 // formats of newRef and NewToken, are unique, and rise with the
 // applicant's place in the seed (which keeps their unique indexes cheap
@@ -176,15 +260,20 @@ func TestInterruptedBulkSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt := SeedOptions{N: 800, Seed: 5}
-	base, _, err := d.startBulkSeed(ctx)
+	run, err := d.startBulkSeed(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The seed writes a batch and dies: its finish never runs.
-	b := newSeedGenerator(d, opt, base).batch(0, opt.N)
-	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, false) }); err != nil {
+	// The seed writes a batch and dies: its finish never runs, and the
+	// search index it built aside (without the batch) is left behind.
+	b := newSeedGenerator(d, opt, run.base).batch(0, opt.N)
+	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, true) }); err != nil {
 		t.Fatal(err)
 	}
+	if err := run.search.finish(); err != nil {
+		t.Fatal(err)
+	}
+	run.search.db.Close()
 	// A first finish died after building one of the indexes: the next
 	// one must build the others and leave that one.
 	var value string
@@ -230,6 +319,16 @@ func TestInterruptedBulkSeed(t *testing.T) {
 			t.Errorf("%s after finishing:\n%q\nwant\n%q", name, got[name], w)
 		}
 	}
+	// The search index was built from the tables, not taken from the
+	// stopped seed's aside one.
+	var okafors int
+	d.read.QueryRowContext(ctx, "SELECT count(*) FROM applicants WHERE display_name LIKE '%Okafor%'").Scan(&okafors)
+	if got := searchCount(t, d, "okafor"); got != okafors || okafors == 0 {
+		t.Errorf("search found %d Okafors, want %d (and more than none)", got, okafors)
+	}
+	if _, err := os.Stat(path + searchAsideSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stopped seed's aside search index is still there: %v", err)
+	}
 	// Finished: a plain open works, with nothing to finish.
 	d.Close()
 	if d, err = open(Options{FinishBulkSeed: true}); err != nil {
@@ -247,14 +346,15 @@ func TestInterruptedBulkSeed(t *testing.T) {
 func TestFinishRunsTheRecordedDerivation(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t, t0)
-	if _, _, err := d.startBulkSeed(ctx); err != nil {
+	run, err := d.startBulkSeed(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	recorded := `INSERT INTO settings(key, value) VALUES ('test.derivation', 'recorded')`
 	if _, err := d.write.ExecContext(ctx, `UPDATE settings SET value = json_set(value, '$.derived', json_array(?)) WHERE key = ?`, recorded, bulkSeedPending); err != nil {
 		t.Fatal(err)
 	}
-	if finished, err := d.finishBulkSeed(ctx); err != nil || !finished {
+	if finished, err := d.finishBulkSeed(ctx, run.search); err != nil || !finished {
 		t.Fatalf("finish = %v, %v", finished, err)
 	}
 	var ran string
@@ -330,13 +430,13 @@ func TestSeedMovesAroundOtherWriters(t *testing.T) {
 		VALUES (?, 'idfy', 'id-other', 'invited', 'capture_pending', ?, 0, 0, 0)`, other.ID, NewToken()); err != nil {
 		t.Fatal(err)
 	}
-	write := func(movable bool) error {
-		return d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, movable) })
+	write := func(bulk bool) error {
+		return d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, bulk) })
 	}
-	if err := write(false); err == nil {
+	if err := write(true); err == nil {
 		t.Fatal("a bulk (not movable) batch was written over another writer's ids")
 	}
-	if err := write(true); err != nil {
+	if err := write(false); err != nil {
 		t.Fatalf("a movable batch beside another writer: %v", err)
 	}
 	var applicants, mismatched int
