@@ -23,17 +23,26 @@ func BenchmarkListApplicants(b *testing.B) {
 	}
 	b.Cleanup(func() { d.Close() })
 	for _, bc := range []struct {
-		name string
-		f    ApplicantFilter
+		name  string
+		f     ApplicantFilter
+		pages int // next-page links followed first
 	}{
-		{"provider+status", ApplicantFilter{Provider: "corepass", Status: "approved"}},
-		{"status", ApplicantFilter{Status: "needs_review"}},
-		{"all", ApplicantFilter{}},
-		{"search", ApplicantFilter{Query: "Schmidt"}},
+		{"provider+status", ApplicantFilter{Provider: "corepass", Status: "approved"}, 0},
+		{"provider+status/page201", ApplicantFilter{Provider: "corepass", Status: "approved"}, 200},
+		{"status", ApplicantFilter{Status: "needs_review"}, 0},
+		{"all", ApplicantFilter{}, 0},
+		{"search", ApplicantFilter{Query: "Schmidt"}, 0},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := bc.f
 			f.Limit = 50
+			for range bc.pages {
+				page, err := d.ListApplicants(ctx, f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				f.After = page.Next
+			}
 			for b.Loop() {
 				page, err := d.ListApplicants(ctx, f)
 				if err != nil {
