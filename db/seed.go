@@ -121,7 +121,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 		}
 		base = run.base
 		defer func() {
-			if ferr := run.finish(ctx); ferr != nil && err == nil {
+			if ferr := run.finish(ctx, err == nil); ferr != nil && err == nil {
 				err = ferr
 			}
 		}()
@@ -292,9 +292,16 @@ type bulkSeedRun struct {
 }
 
 // finish puts the store back (finishBulkSeed); it must run however the
-// seed ends.
-func (r *bulkSeedRun) finish(ctx context.Context) error {
-	_, err := r.d.finishBulkSeed(ctx, r.search)
+// seed ends. The search index built aside is used only if the seed ran to
+// its end: one that stopped on an error may have stopped because of
+// another writer, whose search rows only the store's index has.
+func (r *bulkSeedRun) finish(ctx context.Context, complete bool) error {
+	search := r.search
+	if !complete && search != nil {
+		search.close()
+		search = nil
+	}
+	_, err := r.d.finishBulkSeed(ctx, search)
 	return err
 }
 
@@ -365,10 +372,10 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 	}
 	run := &bulkSeedRun{d: d, base: st.Base}
 	if run.search, err = d.buildSearchAside(ctx, st.Base.Applicant); err != nil {
-		return nil, errors.Join(err, run.finish(ctx))
+		return nil, errors.Join(err, run.finish(ctx, false))
 	}
 	if _, err := d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size(-%d)", bulkSeedCacheKiB)); err != nil {
-		return nil, errors.Join(fmt.Errorf("db: seed: %w", err), run.finish(ctx))
+		return nil, errors.Join(fmt.Errorf("db: seed: %w", err), run.finish(ctx, false))
 	}
 	return run, nil
 }
@@ -408,7 +415,7 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 	if search != nil {
 		// The aside index is optimised while the indexes below are built.
 		search.lastAdded()
-		defer search.remove()
+		defer search.close()
 	}
 	defer d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size(%d)", pageCacheSize))
 	var value string
@@ -440,10 +447,8 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 				return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
 			}
 		}
-		for _, c := range bulkSeedSearchConfig {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES(?, ?)", c.key, c.was); err != nil {
-				return fmt.Errorf("db: finish bulk seed: search %s: %w", c.key, err)
-			}
+		if err := setSearchConfig(ctx, tx, false); err != nil {
+			return fmt.Errorf("db: finish bulk seed: %w", err)
 		}
 		_, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", bulkSeedPending)
 		return err
@@ -493,34 +498,41 @@ func (d *DB) buildIndexes(ctx context.Context, indexes []schemaObject) (err erro
 }
 
 // finishBulkSeedSearch brings the search index up to date after a bulk
-// seed: the running seed's aside index, which the index builds above gave
-// time to finish, or one built now from the tables. A seed of an earlier
-// binary wrote into the store's index, which only needs optimising.
-func (d *DB) finishBulkSeedSearch(ctx context.Context, st bulkSeedState, search *searchAside) error {
+// seed: the running seed's aside index, which the index builds before
+// gave time to finish, or, when there is none or it cannot be used (its
+// build failed, another connection wrote to the store), one built now
+// from the tables. A seed of an earlier binary wrote into the store's
+// index, which only needs optimising.
+func (d *DB) finishBulkSeedSearch(ctx context.Context, st bulkSeedState, live *searchAside) error {
 	if !st.SearchAside {
 		if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')"); err != nil {
 			return fmt.Errorf("db: finish bulk seed: search optimize: %w", err)
 		}
 		return nil
 	}
-	if search != nil {
-		if err := search.finish(); err == nil {
-			return search.swapIn(ctx, d)
+	if live != nil {
+		err := live.finish()
+		if err == nil {
+			err = live.swapIn(ctx, d)
 		}
-		search.remove()
+		if err == nil {
+			return nil
+		}
+		live.close() // its file's name is the rebuild's
 	}
 	upTo, err := readSeedBase(ctx, d.write)
 	if err != nil {
 		return err
 	}
-	if search, err = d.buildSearchAside(ctx, upTo.Applicant); err != nil {
+	rebuilt, err := d.buildSearchAside(ctx, upTo.Applicant)
+	if err != nil {
 		return err
 	}
-	if err := search.finish(); err != nil {
-		search.remove()
+	defer rebuilt.close()
+	if err := rebuilt.finish(); err != nil {
 		return err
 	}
-	return search.swapIn(ctx, d)
+	return rebuilt.swapIn(ctx, d)
 }
 
 // schemaObjects lists the named schema objects of a kind ("index",
@@ -575,7 +587,7 @@ func (b *seedBatch) tables(bulk bool) []seedTable {
 		{"verification_events", "applicant_id, verification_id, provider, source, status, provider_status, at", b.events},
 	}
 	if !bulk {
-		tables = append(tables, seedTable{"applicant_search", "rowid, name, email, refs", b.search})
+		tables = append(tables, seedTable{"applicant_search", searchColumns, b.search})
 	}
 	return tables
 }

@@ -23,89 +23,120 @@ import (
 // The aside index holds the applicants the store had when the seed began
 // (read from the tables, as reindexApplicant makes their rows) and the
 // seeded ones, each batch after its transaction committed, so it never
-// holds a row the store lacks. If anything stops it (the seed dies, the
-// aside build fails), the finish builds a new one from the tables alone.
+// holds a row the store lacks. It is copied in only if it is whole: the
+// seed ran to its end, and no other connection wrote to the store since
+// the aside index began (it would hold the old search rows of whatever
+// that writer archived or renamed). Otherwise, and after a seed that
+// died, the finish builds a new one from the tables.
 
 // searchAsideSuffix names the aside file: the store's path with this
-// appended, so it lies on the store's disk, in the store's (0700)
-// directory.
+// appended, so it lies on the store's disk, in the store's directory.
 const searchAsideSuffix = "-seed-search"
 
 // searchAsideCacheKiB is the aside connection's page cache: the optimise
 // at the end reads every segment back.
 const searchAsideCacheKiB = 256 * 1024
 
+// searchColumns are the search table's columns, as a seed inserts them.
+const searchColumns = "rowid, name, email, refs"
+
+// errStoreWritten: another connection wrote to the store while a search
+// index was built aside.
+var errStoreWritten = errors.New("db: the store was written to while its search index was built; a bulk seed needs it to itself")
+
 // searchAside is a search index being built aside.
 type searchAside struct {
-	path string
-	db   *sql.DB
-	docs chan [][]any // batches of (rowid, name, email, refs)
-	last sync.Once    // closes docs
-	done chan struct{}
-	err  error // the build's, once done is closed
+	path    string
+	db      *sql.DB
+	version int64        // the store's data_version when it began
+	docs    chan [][]any // batches of search rows (searchColumns)
+	last    sync.Once    // closes docs
+	done    chan struct{}
+	err     error // the build's, once done is closed
 }
 
 // buildSearchAside starts building, in a new file, a search index of
 // every unarchived applicant with an id up to upTo and then of the rows
-// passed to add; finish ends it.
-func (d *DB) buildSearchAside(ctx context.Context, upTo int64) (_ *searchAside, err error) {
-	s := &searchAside{path: d.path + searchAsideSuffix, docs: make(chan [][]any, 2), done: make(chan struct{})}
-	if err := s.remove(); err != nil { // one a stopped seed left
+// passed to add; finish ends it, close throws it away.
+func (d *DB) buildSearchAside(ctx context.Context, upTo int64) (*searchAside, error) {
+	s := &searchAside{path: d.path + searchAsideSuffix, docs: make(chan [][]any, 2)}
+	if err := s.close(); err != nil { // one a stopped seed left
 		return nil, err
 	}
+	if err := s.open(ctx, d); err != nil {
+		return nil, errors.Join(fmt.Errorf("db: seed: search index aside: %w", err), s.close())
+	}
+	s.done = make(chan struct{})
+	go s.run(context.WithoutCancel(ctx), d, upTo)
+	return s, nil
+}
+
+// open creates the aside file with the store's search table and settings
+// (secure-delete among them), so the pages are in the store's format.
+func (s *searchAside) open(ctx context.Context, d *DB) error {
 	// The index holds names and emails: the file is the owner's alone
 	// before SQLite writes anything to it.
 	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("db: seed: search index aside: %w", err)
+		return err
 	}
 	f.Close()
 	// No journal and no syncs: the file is scratch, thrown away and built
 	// again from the tables if anything goes wrong before it is copied.
-	s.db, err = sql.Open("sqlite", fmt.Sprintf("file:%s?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-%d)", s.path, searchAsideCacheKiB))
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("db: seed: search index aside: %w", err), s.remove())
+	if s.db, err = sql.Open("sqlite", fmt.Sprintf("file:%s?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-%d)", s.path, searchAsideCacheKiB)); err != nil {
+		return err
 	}
 	s.db.SetMaxOpenConns(1)
-	defer func() {
-		if err != nil {
-			err = errors.Join(fmt.Errorf("db: seed: search index aside: %w", err), s.db.Close(), s.remove())
-		}
-	}()
-	// The store's own table and settings (secure-delete among them), so
-	// the pages are in the store's format.
+	if err := d.write.QueryRowContext(ctx, "PRAGMA data_version").Scan(&s.version); err != nil {
+		return err
+	}
 	var def string
 	if err := d.write.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = 'applicant_search'").Scan(&def); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := s.db.ExecContext(ctx, def); err != nil {
-		return nil, err
+		return err
 	}
-	config, err := d.write.QueryContext(ctx, "SELECT k, v FROM applicant_search_config")
+	var config [][2]any
+	rows, err := d.write.QueryContext(ctx, "SELECT k, v FROM applicant_search_config")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer config.Close()
-	for config.Next() {
-		var k string
-		var v any
-		if err := config.Scan(&k, &v); err != nil {
-			return nil, err
+	for rows.Next() {
+		var kv [2]any
+		if err := rows.Scan(&kv[0], &kv[1]); err != nil {
+			rows.Close()
+			return err
 		}
-		if _, err := s.db.ExecContext(ctx, "INSERT OR REPLACE INTO applicant_search_config(k, v) VALUES (?, ?)", k, v); err != nil {
-			return nil, err
+		config = append(config, kv)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, kv := range config {
+		if _, err := s.db.ExecContext(ctx, "INSERT OR REPLACE INTO applicant_search_config(k, v) VALUES (?, ?)", kv[0], kv[1]); err != nil {
+			return err
 		}
 	}
-	if err := config.Err(); err != nil {
-		return nil, err
-	}
+	return setSearchConfig(ctx, s.db, true)
+}
+
+// setSearchConfig gives the search index bulkSeedSearchConfig's settings
+// for a bulk seed, or FTS5's defaults.
+func setSearchConfig(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, bulk bool) error {
 	for _, c := range bulkSeedSearchConfig {
-		if _, err := s.db.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES(?, ?)", c.key, c.during); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.key, err)
+		v := c.was
+		if bulk {
+			v = c.during
+		}
+		if _, err := db.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES(?, ?)", c.key, v); err != nil {
+			return fmt.Errorf("search %s: %w", c.key, err)
 		}
 	}
-	go s.run(context.WithoutCancel(ctx), d, upTo)
-	return s, nil
+	return nil
 }
 
 // add passes a committed batch's search rows to the aside index.
@@ -132,7 +163,7 @@ func (s *searchAside) run(ctx context.Context, d *DB, upTo int64) {
 	ins := newSeedInserter(s.db)
 	defer ins.close()
 	insert := func(rows [][]any) error {
-		t := seedTable{"applicant_search", "rowid, name, email, refs", rows}
+		t := seedTable{"applicant_search", searchColumns, rows}
 		if err := ins.prepare(ctx, []seedTable{t}); err != nil {
 			return err
 		}
@@ -169,12 +200,12 @@ func (s *searchAside) run(ctx context.Context, d *DB, upTo int64) {
 	}
 }
 
-// swapIn replaces the store's search index with the aside one, in one
-// transaction, and removes the aside file. It runs on a connection of its
+// swapIn replaces the store's search index with the finished aside one,
+// in one transaction, unless another connection wrote to the store since
+// the aside one began (errStoreWritten). It runs on a connection of its
 // own that is thrown away afterwards: the search index caches its layout
 // per connection, and the copy goes round it.
-func (s *searchAside) swapIn(ctx context.Context, d *DB) (err error) {
-	defer func() { err = errors.Join(err, s.remove()) }()
+func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 	conn, err := d.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("db: seed: search index swap: %w", err)
@@ -183,14 +214,22 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) (err error) {
 		conn.Raw(func(any) error { return driver.ErrBadConn }) // closes it
 		conn.Close()
 	}()
-	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS seed_search", s.path); err != nil {
+	// Read-only: a missing file fails instead of being created empty.
+	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS seed_search", "file:"+s.path+"?mode=ro"); err != nil {
 		return fmt.Errorf("db: seed: search index swap: %w", err)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := conn.BeginTx(ctx, nil) // immediate: no other writer until it ends
 	if err != nil {
 		return fmt.Errorf("db: seed: search index swap: %w", err)
 	}
 	defer tx.Rollback()
+	var version int64
+	if err := tx.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
+		return fmt.Errorf("db: seed: search index swap: %w", err)
+	}
+	if version != s.version {
+		return errStoreWritten
+	}
 	for _, table := range []string{"applicant_search_data", "applicant_search_idx", "applicant_search_docsize"} {
 		for _, q := range []string{"DELETE FROM main." + table, "INSERT INTO main." + table + " SELECT * FROM seed_search." + table} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -204,8 +243,12 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) (err error) {
 	return nil
 }
 
-// remove closes and deletes the aside file.
-func (s *searchAside) remove() error {
+// close stops the aside build, if it runs, and deletes its file.
+func (s *searchAside) close() error {
+	if s.done != nil {
+		s.lastAdded()
+		<-s.done
+	}
 	if s.db != nil {
 		s.db.Close()
 	}

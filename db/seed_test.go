@@ -151,6 +151,12 @@ func TestBulkSeedSearchIndex(t *testing.T) {
 		if _, err := d.Archive(ctx, 1, ArchiveRequest{Reason: "test"}); err != nil {
 			t.Fatal(err)
 		}
+		// The write connection reads the search index, which then keeps
+		// its layout cached (a write would have dropped it).
+		var n int
+		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM applicant_search WHERE applicant_search MATCH 'quist'").Scan(&n); err != nil || n != 2 {
+			t.Fatalf("%d Quists before the seed (%v)", n, err)
+		}
 		if err := d.Seed(ctx, SeedOptions{N: 2000, Seed: 12, bulk: bulk}); err != nil {
 			t.Fatal(err)
 		}
@@ -184,6 +190,18 @@ func TestBulkSeedSearchIndex(t *testing.T) {
 	if len(got["quist"]) != 2 {
 		t.Errorf("search finds %d of the 2 applicants from before the seed", len(got["quist"]))
 	}
+	// The refs column: a seeded applicant by its ref, its provider
+	// reference and its provider's id.
+	var ref, reference, external string
+	if err := d.read.QueryRowContext(ctx, "SELECT a.ref, l.reference, l.external_id FROM applicants a JOIN provider_links l ON l.applicant_id = a.id WHERE a.id = 1500").
+		Scan(&ref, &reference, &external); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{ref, reference, external} {
+		if page, err := d.ListApplicants(ctx, ApplicantFilter{Query: q}); err != nil || len(page.Rows) != 1 || page.Rows[0].ID != 1500 {
+			t.Errorf("search %q finds %d rows (%v), want applicant 1500", q, len(page.Rows), err)
+		}
+	}
 	archived := searchRowsOf(t, d, 1)
 	if archived != 0 {
 		t.Errorf("the archived applicant has %d search rows", archived)
@@ -200,6 +218,90 @@ func TestBulkSeedSearchIndex(t *testing.T) {
 	}
 	if _, err := os.Stat(d.path + searchAsideSuffix); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the aside search index is still there: %v", err)
+	}
+}
+
+// TestBulkSeedBesideAnotherWriter: a bulk seed needs the store to itself.
+// If another writer comes anyway, the search index built aside (which
+// lacks that writer's changes) is not swapped in: the finish builds one
+// from the tables instead, so nothing the other writer did is undone.
+func TestBulkSeedBesideAnotherWriter(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		n       int                                 // applicants to seed
+		write   func(t *testing.T, d *DB) int64     // what the other writer does after the first batch; the applicant it touched
+		seedErr bool                                // the seed notices and stops
+		check   func(t *testing.T, d *DB, id int64) // the search index afterwards
+	}{
+		{
+			// Another process (another connection) archives an applicant
+			// the aside index already holds.
+			name: "archive from another connection",
+			n:    2000,
+			write: func(t *testing.T, d *DB) int64 {
+				other, err := sql.Open("sqlite", "file:"+d.path+"?_pragma=busy_timeout(10000)")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Close()
+				for _, q := range []string{"UPDATE applicants SET archived_at = 1, display_name = '', email = '' WHERE id = 2", "DELETE FROM applicant_search WHERE rowid = 2"} {
+					if _, err := other.ExecContext(ctx, q); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return 2
+			},
+			check: func(t *testing.T, d *DB, id int64) {
+				if n := searchRowsOf(t, d, id); n != 0 {
+					t.Errorf("applicant %d, archived during the seed, has %d search rows", id, n)
+				}
+			},
+		},
+		{
+			// The same process adds an applicant between two batches: the
+			// seed stops with an error.
+			name: "applicant added",
+			n:    12000,
+			write: func(t *testing.T, d *DB) int64 {
+				a, err := d.CreateApplicant(ctx, NewApplicant{Name: "Quinn Other"}, AuditEntry{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return a.ID
+			},
+			seedErr: true,
+			check: func(t *testing.T, d *DB, id int64) {
+				if n := searchRowsOf(t, d, id); n != 1 {
+					t.Errorf("applicant %d, added during the seed, has %d search rows, want 1", id, n)
+				}
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := openTest(t, t0)
+			if err := d.Seed(ctx, SeedOptions{N: 300, Seed: 11}); err != nil {
+				t.Fatal(err)
+			}
+			var id int64
+			progress := func(done int) {
+				if id == 0 {
+					id = tc.write(t, d)
+				}
+			}
+			err := d.Seed(ctx, SeedOptions{N: tc.n, Seed: 12, bulk: true, Progress: progress})
+			if (err != nil) != tc.seedErr {
+				t.Fatalf("seed: %v, want an error: %v", err, tc.seedErr)
+			}
+			var pending int
+			if err := d.read.QueryRowContext(ctx, "SELECT count(*) FROM settings WHERE key = ?", bulkSeedPending).Scan(&pending); err != nil || pending != 0 {
+				t.Fatalf("the seed is still pending (%d, %v)", pending, err)
+			}
+			tc.check(t, d, id)
+			if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES('integrity-check', 0)"); err != nil {
+				t.Errorf("search index: %v", err)
+			}
+		})
 	}
 }
 
@@ -322,7 +424,9 @@ func TestInterruptedBulkSeed(t *testing.T) {
 	// The search index was built from the tables, not taken from the
 	// stopped seed's aside one.
 	var okafors int
-	d.read.QueryRowContext(ctx, "SELECT count(*) FROM applicants WHERE display_name LIKE '%Okafor%'").Scan(&okafors)
+	if err := d.read.QueryRowContext(ctx, "SELECT count(*) FROM applicants WHERE display_name LIKE '%Okafor%'").Scan(&okafors); err != nil {
+		t.Fatal(err)
+	}
 	if got := searchCount(t, d, "okafor"); got != okafors || okafors == 0 {
 		t.Errorf("search found %d Okafors, want %d (and more than none)", got, okafors)
 	}
