@@ -265,8 +265,9 @@ var bulkSeedSearchConfig = []struct {
 // Options.FinishBulkSeed finishes the seed's work.
 const bulkSeedPending = "seed.bulk_pending"
 
-// ErrBulkSeedPending: the store is in the middle of a bulk seed, running
-// or interrupted.
+// ErrBulkSeedPending: the store is in the middle of a bulk seed that was
+// stopped (or, where there is no flock, may be running; ErrBulkSeedRunning
+// where it is known to run).
 var ErrBulkSeedPending = errors.New("db: a bulk seed is running or was interrupted: the store lacks indexes and triggers until it finishes")
 
 // bulkSeedState is the value under bulkSeedPending.
@@ -289,6 +290,7 @@ type bulkSeedRun struct {
 	d      *DB
 	base   seedBase
 	search *searchAside
+	lock   *seedLock // held until the finish has ended (seedlock.go)
 }
 
 // finish puts the store back (finishBulkSeed); it must run however the
@@ -296,6 +298,7 @@ type bulkSeedRun struct {
 // its end: one that stopped on an error may have stopped because of
 // another writer, whose search rows only the store's index has.
 func (r *bulkSeedRun) finish(ctx context.Context, complete bool) error {
+	defer r.lock.unlock()
 	search := r.search
 	if !complete && search != nil {
 		search.close()
@@ -323,8 +326,12 @@ type schemaObject struct {
 //   - the search index is built aside and swapped in at the end;
 //   - the write connection gets a larger page cache.
 func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
+	lock, err := lockSeed(d.path)
+	if err != nil {
+		return nil, err
+	}
 	st := bulkSeedState{Derived: seedDerived, SearchAside: true}
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		// The base is read in the transaction that drops the triggers: a
 		// row another writer adds before it is counted by the triggers,
 		// one after it by the derivation, none by both.
@@ -368,9 +375,10 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 		return nil
 	})
 	if err != nil {
+		lock.unlock()
 		return nil, err
 	}
-	run := &bulkSeedRun{d: d, base: st.Base}
+	run := &bulkSeedRun{d: d, base: st.Base, lock: lock}
 	if run.search, err = d.buildSearchAside(ctx, st.Base.Applicant); err != nil {
 		return nil, errors.Join(err, run.finish(ctx, false))
 	}
@@ -385,8 +393,9 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 func (d *DB) FinishedBulkSeed() bool { return d.finishedBulkSeed }
 
 // bulkSeedAtOpen refuses a store with a pending bulk seed, or finishes
-// the seed if told to and says so. A store without the settings table
-// (new, or before migration 001) has none.
+// the seed if told to and says so, unless the seed is still running
+// (ErrBulkSeedRunning). A store without the settings table (new, or
+// before migration 001) has none.
 func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) (bool, error) {
 	var pending int
 	err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema s, settings WHERE s.name = 'settings' AND settings.key = ?", bulkSeedPending).Scan(&pending)
@@ -397,7 +406,13 @@ func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) (bool, error) {
 		return false, fmt.Errorf("db: open: %w", err)
 	case pending == 0:
 		return false, nil
-	case !finish:
+	}
+	lock, err := lockSeed(d.path) // ErrBulkSeedRunning if the seed runs
+	if err != nil {
+		return false, err
+	}
+	defer lock.unlock()
+	if !finish {
 		return false, ErrBulkSeedPending
 	}
 	return d.finishBulkSeed(ctx, nil)

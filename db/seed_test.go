@@ -376,6 +376,7 @@ func TestInterruptedBulkSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	run.search.db.Close()
+	run.lock.unlock() // as the operating system does for a process that dies
 	// A first finish died after building one of the indexes: the next
 	// one must build the others and leave that one.
 	var value string
