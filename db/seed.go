@@ -208,8 +208,9 @@ var bulkSeedTriggers = []string{"applicant_providers_link_insert", "stats_applic
 
 // seedDerived does for the rows after a seedBase, in one pass per table,
 // what bulkSeedTriggers do for each inserted row (migrations 004, 014):
-// TestBulkSeedDerivesWhatTheTriggersWould keeps the two in step.
-var seedDerived = []string{
+// TestBulkSeedDerivesWhatTheTriggersWould keeps the two in step. It
+// starts with searchSwappedGuard.
+var seedDerived = append(searchSwappedGuard, []string{
 	`INSERT INTO stats_applicant_status(status, n) SELECT status, count(*) FROM applicants WHERE id > :applicant GROUP BY status
 		ON CONFLICT(status) DO UPDATE SET n = n + excluded.n`,
 	`INSERT INTO stats_provider_status(provider, status, n) SELECT provider, status, count(*) FROM provider_links WHERE applicant_id > :applicant GROUP BY provider, status
@@ -230,6 +231,26 @@ var seedDerived = []string{
 			WHERE id > :verification AND status IN ('approved', 'rejected'))
 		GROUP BY 1, 2, 3
 		ON CONFLICT(day, provider, bucket) DO UPDATE SET approved = approved + excluded.approved, rejected = rejected + excluded.rejected`,
+}...)
+
+// bulkSeedSearchSwapped is the settings key the search index's swap
+// (searchAside.swapIn) writes in its transaction; the finish's last
+// transaction deletes it with the pending record. A finish that finds it
+// does not build the search index again.
+const bulkSeedSearchSwapped = "seed.bulk_search_swapped"
+
+// searchSwappedGuard fails the finish's last transaction unless the
+// search index was swapped in. A binary from before the aside index
+// would otherwise finish a stopped seed of this one without it (it knows
+// nothing of SearchAside, but runs the recorded derivation), leaving the
+// seeded applicants unsearchable; this way it fails, and says with what
+// to finish instead. SQLite has no RAISE outside triggers; a failed CHECK
+// names its constraint.
+var searchSwappedGuard = []string{
+	`CREATE TEMP TABLE bulk_seed_guard(swapped INTEGER
+		CONSTRAINT "the search index of this bulk seed is built by the kycdesk that started it: run its seed --finish" CHECK (swapped))`,
+	`INSERT INTO temp.bulk_seed_guard SELECT EXISTS (SELECT 1 FROM settings WHERE key = '` + bulkSeedSearchSwapped + `')`,
+	`DROP TABLE temp.bulk_seed_guard`,
 }
 
 // bulkSeedCacheKiB is the write connection's page cache during a bulk
@@ -360,6 +381,9 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO settings(key, value) VALUES (?, ?)", bulkSeedPending, string(value)); err != nil {
 			return fmt.Errorf("db: seed: %w (is another bulk seed running?)", err)
 		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", bulkSeedSearchSwapped); err != nil {
+			return fmt.Errorf("db: seed: %w", err)
+		}
 		drops := make([]string, 0, len(st.Indexes)+len(st.Triggers))
 		for _, o := range st.Indexes {
 			drops = append(drops, `DROP INDEX "`+o.Name+`"`)
@@ -465,7 +489,7 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 		if err := setSearchConfig(ctx, tx, false); err != nil {
 			return fmt.Errorf("db: finish bulk seed: %w", err)
 		}
-		_, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", bulkSeedPending)
+		_, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key IN (?, ?)", bulkSeedPending, bulkSeedSearchSwapped)
 		return err
 	})
 	return err == nil, err
@@ -523,6 +547,13 @@ func (d *DB) finishBulkSeedSearch(ctx context.Context, st bulkSeedState, live *s
 		if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')"); err != nil {
 			return fmt.Errorf("db: finish bulk seed: search optimize: %w", err)
 		}
+		return nil
+	}
+	var swapped int // by a finish that died after it
+	if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM settings WHERE key = ?", bulkSeedSearchSwapped).Scan(&swapped); err != nil {
+		return fmt.Errorf("db: finish bulk seed: %w", err)
+	}
+	if swapped > 0 {
 		return nil
 	}
 	if live != nil {

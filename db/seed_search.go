@@ -237,6 +237,9 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 			}
 		}
 	}
+	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO main.settings(key, value) VALUES (?, '1')", bulkSeedSearchSwapped); err != nil {
+		return fmt.Errorf("db: seed: search index swap: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: seed: search index swap: %w", err)
 	}

@@ -445,6 +445,58 @@ func TestInterruptedBulkSeed(t *testing.T) {
 	d.Close()
 }
 
+// TestOlderBinaryDoesNotFinishWithoutSearch: a binary from before the
+// aside search index finishes a stopped seed by the recorded derivation
+// alone (it knows nothing of search_aside), which would leave the seeded
+// applicants unsearchable; the recorded guard makes it fail instead, with
+// the seed still pending, until a binary that builds the index finishes.
+func TestOlderBinaryDoesNotFinishWithoutSearch(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	run, err := d.startBulkSeed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newSeedGenerator(d, SeedOptions{N: 500, Seed: 7}, run.base).batch(0, 500)
+	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, true) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.search.finish(); err != nil {
+		t.Fatal(err)
+	}
+	run.search.db.Close()
+	run.lock.unlock() // the seed dies
+	setAside := func(q string) {
+		t.Helper()
+		if _, err := d.write.ExecContext(ctx, "UPDATE settings SET value = "+q+" WHERE key = ?", bulkSeedPending); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setAside("json_remove(value, '$.search_aside')") // as the older binary reads it
+	if _, err := d.finishBulkSeed(ctx, nil); err == nil || !strings.Contains(err.Error(), "run its seed --finish") {
+		t.Fatalf("an older binary's finish: %v, want the guard's error", err)
+	}
+	var pending int
+	if err := d.read.QueryRowContext(ctx, "SELECT count(*) FROM settings WHERE key = ?", bulkSeedPending).Scan(&pending); err != nil || pending != 1 {
+		t.Fatalf("after the refused finish the seed is pending %d times (%v), want once", pending, err)
+	}
+	setAside("json_set(value, '$.search_aside', json('true'))")
+	if finished, err := d.finishBulkSeed(ctx, nil); err != nil || !finished {
+		t.Fatalf("finish = %v, %v", finished, err)
+	}
+	var okafors int
+	if err := d.read.QueryRowContext(ctx, "SELECT count(*) FROM applicants WHERE display_name LIKE '%Okafor%'").Scan(&okafors); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchCount(t, d, "okafor"); got != okafors || okafors == 0 {
+		t.Errorf("search found %d Okafors, want %d (and more than none)", got, okafors)
+	}
+	var marker int
+	if err := d.read.QueryRowContext(ctx, "SELECT count(*) FROM settings WHERE key = ?", bulkSeedSearchSwapped).Scan(&marker); err != nil || marker != 0 {
+		t.Errorf("the swap's marker is left behind (%d, %v)", marker, err)
+	}
+}
+
 // TestFinishRunsTheRecordedDerivation: a stopped bulk seed is finished
 // with the derivation SQL recorded when it started, which fits the schema
 // it ran on, not with this binary's (Open finishes before it migrates).
