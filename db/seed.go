@@ -287,8 +287,8 @@ var bulkSeedSearchConfig = []struct {
 const bulkSeedPending = "seed.bulk_pending"
 
 // ErrBulkSeedPending: the store is in the middle of a bulk seed that was
-// stopped (or, where there is no flock, may be running; ErrBulkSeedRunning
-// where it is known to run).
+// stopped (or, where there is no flock, may be running; where there is,
+// a running one is ErrBulkSeedRunning).
 var ErrBulkSeedPending = errors.New("db: a bulk seed is running or was interrupted: the store lacks indexes and triggers until it finishes")
 
 // bulkSeedState is the value under bulkSeedPending.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // A bulk seed builds the search index aside: in a file of its own beside
@@ -48,11 +49,34 @@ var errStoreWritten = errors.New("db: the store was written to while its search 
 type searchAside struct {
 	path    string
 	db      *sql.DB
-	version int64        // the store's data_version when it began
+	since   storeVersion // the store's when it began
 	docs    chan [][]any // batches of search rows (searchColumns)
 	last    sync.Once    // closes docs
+	aborted atomic.Bool  // close: stop without finishing
 	done    chan struct{}
 	err     error // the build's, once done is closed
+}
+
+// storeVersion tells whether another connection wrote to the store: SQLite
+// changes a connection's data_version when another one commits. The
+// counter is the connection's own, so the connection is part of it (the
+// write pool's one connection could be replaced). Writes through the same
+// connection, which is the seed's, do not count: a bulk seed's process
+// writes nothing else while it runs.
+type storeVersion struct {
+	conn    any // the driver connection
+	version int64
+}
+
+// readStoreVersion reads the store version of the connection conn pins,
+// through q: conn, or a transaction on it.
+func readStoreVersion(ctx context.Context, conn *sql.Conn, q querier) (storeVersion, error) {
+	var v storeVersion
+	if err := conn.Raw(func(dc any) error { v.conn = dc; return nil }); err != nil {
+		return v, err
+	}
+	err := q.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v.version)
+	return v, err
 }
 
 // buildSearchAside starts building, in a new file, a search index of
@@ -87,7 +111,13 @@ func (s *searchAside) open(ctx context.Context, d *DB) error {
 		return err
 	}
 	s.db.SetMaxOpenConns(1)
-	if err := d.write.QueryRowContext(ctx, "PRAGMA data_version").Scan(&s.version); err != nil {
+	conn, err := d.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	s.since, err = readStoreVersion(ctx, conn, conn)
+	conn.Close()
+	if err != nil {
 		return err
 	}
 	var def string
@@ -177,7 +207,7 @@ func (s *searchAside) run(ctx context.Context, d *DB, upTo int64) {
 		}
 		return tx.Commit()
 	}
-	for after := int64(0); s.err == nil && after < upTo; {
+	for after := int64(0); s.err == nil && after < upTo && !s.aborted.Load(); {
 		var rows [][]any
 		if rows, s.err = searchRows(ctx, d.read, after, upTo); s.err == nil && len(rows) == 0 {
 			break
@@ -188,11 +218,11 @@ func (s *searchAside) run(ctx context.Context, d *DB, upTo int64) {
 		}
 	}
 	for rows := range s.docs {
-		if s.err == nil {
+		if s.err == nil && !s.aborted.Load() {
 			s.err = insert(rows)
 		}
 	}
-	if s.err == nil {
+	if s.err == nil && !s.aborted.Load() {
 		_, s.err = s.db.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')")
 	}
 	if s.err != nil {
@@ -223,11 +253,11 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 		return fmt.Errorf("db: seed: search index swap: %w", err)
 	}
 	defer tx.Rollback()
-	var version int64
-	if err := tx.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
+	now, err := readStoreVersion(ctx, conn, tx)
+	if err != nil {
 		return fmt.Errorf("db: seed: search index swap: %w", err)
 	}
-	if version != s.version {
+	if now != s.since {
 		return errStoreWritten
 	}
 	for _, table := range []string{"applicant_search_data", "applicant_search_idx", "applicant_search_docsize"} {
@@ -246,9 +276,11 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 	return nil
 }
 
-// close stops the aside build, if it runs, and deletes its file.
+// close stops the aside build, if it runs, unfinished, and deletes its
+// file.
 func (s *searchAside) close() error {
 	if s.done != nil {
+		s.aborted.Store(true)
 		s.lastAdded()
 		<-s.done
 	}

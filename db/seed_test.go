@@ -507,6 +507,7 @@ func TestFinishRunsTheRecordedDerivation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer run.lock.unlock()
 	recorded := `INSERT INTO settings(key, value) VALUES ('test.derivation', 'recorded')`
 	if _, err := d.write.ExecContext(ctx, `UPDATE settings SET value = json_set(value, '$.derived', json_array(?)) WHERE key = ?`, recorded, bulkSeedPending); err != nil {
 		t.Fatal(err)

@@ -18,9 +18,9 @@ import (
 // seedLockSuffix names the lock file: the store's path with this appended.
 const seedLockSuffix = "-seed.lock"
 
-// ErrBulkSeedRunning: a bulk seed is running on the store (another
-// process, or this one, holds its lock).
-var ErrBulkSeedRunning = fmt.Errorf("%w; it is still running: wait for it to end", ErrBulkSeedPending)
+// ErrBulkSeedRunning: a bulk seed is running on the store, or being
+// finished (another process, or this one, holds its lock).
+var ErrBulkSeedRunning = errors.New("db: a bulk seed is running on this store (or being finished): wait for it to end")
 
 // errLocked is what tryLock returns for a lock held elsewhere.
 var errLocked = errors.New("locked")
@@ -30,7 +30,7 @@ type seedLock struct{ f *os.File }
 
 // lockSeed takes the bulk-seed lock of the store at path, without waiting.
 func lockSeed(path string) (*seedLock, error) {
-	f, err := os.OpenFile(path+seedLockSuffix, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path+seedLockSuffix, os.O_RDONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("db: seed lock: %w", err)
 	}

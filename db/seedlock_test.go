@@ -38,4 +38,12 @@ func TestRunningBulkSeedIsNotFinished(t *testing.T) {
 		t.Fatalf("open after the seed ended: %v", err)
 	}
 	other.Close()
+	// The ended seed let go of its lock: the next one starts.
+	next, err := d.startBulkSeed(ctx)
+	if err != nil {
+		t.Fatalf("a bulk seed after the first: %v", err)
+	}
+	if err := next.finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
 }

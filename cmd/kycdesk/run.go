@@ -93,7 +93,7 @@ func openDBWith(ctx context.Context, getenv func(string) string, opts db.Options
 		return nil, cfg, err
 	}
 	d, err := db.Open(ctx, cfg.DBPath, opts)
-	if errors.Is(err, db.ErrBulkSeedPending) && !errors.Is(err, db.ErrBulkSeedRunning) {
+	if errors.Is(err, db.ErrBulkSeedPending) {
 		err = fmt.Errorf("%w; wait for `kycdesk seed` to end, or, if it was stopped, run `kycdesk seed --finish`", err)
 	}
 	if err != nil {
