@@ -96,10 +96,6 @@ func (d *DB) SaveBlockpassRecord(ctx context.Context, r BlockpassRecord) error {
 	return d.saveBlockpassRecord(ctx, d.write, r)
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 func (d *DB) saveBlockpassRecord(ctx context.Context, q execer, r BlockpassRecord) error {
 	if r.RecordID == "" || r.ApplicantID == 0 || r.VerificationID == 0 {
 		return fmt.Errorf("db: save blockpass record: %w: record id, applicant and verification are required", ErrInvalid)

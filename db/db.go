@@ -153,6 +153,11 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// execer is what writes: the write pool, a transaction, a connection.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 func (d *DB) millis() int64 { return d.now().UnixMilli() }
 
 // inTx runs fn in one write transaction.

@@ -155,9 +155,7 @@ func (s *searchAside) open(ctx context.Context, d *DB) error {
 
 // setSearchConfig gives the search index bulkSeedSearchConfig's settings
 // for a bulk seed, or FTS5's defaults.
-func setSearchConfig(ctx context.Context, db interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, bulk bool) error {
+func setSearchConfig(ctx context.Context, db execer, bulk bool) error {
 	for _, c := range bulkSeedSearchConfig {
 		v := c.was
 		if bulk {
