@@ -162,7 +162,17 @@ func (d *DB) millis() int64 { return d.now().UnixMilli() }
 
 // inTx runs fn in one write transaction.
 func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.write.BeginTx(ctx, nil)
+	return inTxOn(ctx, d.write, fn)
+}
+
+// txBeginner begins transactions: a pool or a connection.
+type txBeginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// inTxOn runs fn in one transaction begun on db.
+func inTxOn(ctx context.Context, db txBeginner, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}

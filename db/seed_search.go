@@ -196,15 +196,7 @@ func (s *searchAside) run(ctx context.Context, d *DB, upTo int64) {
 		if err := ins.prepare(ctx, []seedTable{t}); err != nil {
 			return err
 		}
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		if err := ins.insert(ctx, tx, t); err != nil {
-			return err
-		}
-		return tx.Commit()
+		return inTxOn(ctx, s.db, func(tx *sql.Tx) error { return ins.insert(ctx, tx, t) })
 	}
 	for after := int64(0); s.err == nil && after < upTo && !s.aborted.Load(); {
 		var rows [][]any
@@ -247,32 +239,27 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS seed_search", "file:"+s.path+"?mode=ro"); err != nil {
 		return fmt.Errorf("db: seed: search index swap: %w", err)
 	}
-	tx, err := conn.BeginTx(ctx, nil) // immediate: no other writer until it ends
-	if err != nil {
-		return fmt.Errorf("db: seed: search index swap: %w", err)
-	}
-	defer tx.Rollback()
-	now, err := readStoreVersion(ctx, conn, tx)
-	if err != nil {
-		return fmt.Errorf("db: seed: search index swap: %w", err)
-	}
-	if now != s.since {
-		return errStoreWritten
-	}
-	for _, table := range []string{"applicant_search_data", "applicant_search_idx", "applicant_search_docsize"} {
-		for _, q := range []string{"DELETE FROM main." + table, "INSERT INTO main." + table + " SELECT * FROM seed_search." + table} {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("db: seed: search index swap: %s: %w", q, err)
+	// Immediate (the pool's _txlock): no other writer until it ends.
+	return inTxOn(ctx, conn, func(tx *sql.Tx) error {
+		now, err := readStoreVersion(ctx, conn, tx)
+		if err != nil {
+			return fmt.Errorf("db: seed: search index swap: %w", err)
+		}
+		if now != s.since {
+			return errStoreWritten
+		}
+		for _, table := range []string{"applicant_search_data", "applicant_search_idx", "applicant_search_docsize"} {
+			for _, q := range []string{"DELETE FROM main." + table, "INSERT INTO main." + table + " SELECT * FROM seed_search." + table} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("db: seed: search index swap: %s: %w", q, err)
+				}
 			}
 		}
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO main.settings(key, value) VALUES (?, '1')", bulkSeedSearchSwapped); err != nil {
-		return fmt.Errorf("db: seed: search index swap: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: seed: search index swap: %w", err)
-	}
-	return nil
+		if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO main.settings(key, value) VALUES (?, '1')", bulkSeedSearchSwapped); err != nil {
+			return fmt.Errorf("db: seed: search index swap: %w", err)
+		}
+		return nil
+	})
 }
 
 // close stops the aside build, if it runs, unfinished, and deletes its
