@@ -560,11 +560,7 @@ func (d *DB) finishBulkSeedSearch(ctx context.Context, st bulkSeedState, live *s
 		return nil
 	}
 	if live != nil {
-		err := live.finish()
-		if err == nil {
-			err = live.swapIn(ctx, d)
-		}
-		if err == nil {
+		if live.swapIn(ctx, d) == nil {
 			return nil
 		}
 		live.close() // its file's name is the rebuild's
@@ -578,9 +574,6 @@ func (d *DB) finishBulkSeedSearch(ctx context.Context, st bulkSeedState, live *s
 		return err
 	}
 	defer rebuilt.close()
-	if err := rebuilt.finish(); err != nil {
-		return err
-	}
 	return rebuilt.swapIn(ctx, d)
 }
 

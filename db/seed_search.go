@@ -221,12 +221,15 @@ func (s *searchAside) run(ctx context.Context, d *DB, upTo int64) {
 	}
 }
 
-// swapIn replaces the store's search index with the finished aside one,
-// in one transaction, unless another connection wrote to the store since
-// the aside one began (errStoreWritten). It runs on a connection of its
+// swapIn waits for the aside index to finish, then replaces the store's
+// search index with it, in one transaction, unless another connection
+// wrote to the store since the aside one began (errStoreWritten). It runs on a connection of its
 // own that is thrown away afterwards: the search index caches its layout
 // per connection, and the copy goes round it.
 func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
+	if err := s.finish(); err != nil {
+		return err
+	}
 	conn, err := d.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("db: seed: search index swap: %w", err)
