@@ -505,23 +505,28 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 // twelve index builds took 31 s in one thread with the bulk seed's
 // cache and 20 s so. The temporary files are SQLite's own, deleted when
 // opened.
-var indexSortPragmas = []struct{ during, after string }{
-	{"PRAGMA threads = 2", "PRAGMA threads = 0"},
-	{"PRAGMA temp_store = FILE", "PRAGMA temp_store = MEMORY"},
-	{"PRAGMA cache_size(-16384)", fmt.Sprintf("PRAGMA cache_size(%d)", pageCacheSize)},
+var indexSortPragmas = []struct{ name, during string }{
+	{"threads", "2"},
+	{"temp_store", "FILE"},
+	{"cache_size", "-16384"},
 }
 
 // buildIndexes creates those of indexes that are missing (a previous
-// finish may have built some).
+// finish may have built some), under indexSortPragmas; the connection's
+// own settings are put back afterwards.
 func (d *DB) buildIndexes(ctx context.Context, indexes []schemaObject) (err error) {
 	for _, p := range indexSortPragmas {
+		var was string
+		if err := d.write.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&was); err != nil {
+			return fmt.Errorf("db: finish bulk seed: %s: %w", p.name, err)
+		}
 		defer func() {
-			if _, perr := d.write.ExecContext(ctx, p.after); perr != nil && err == nil {
-				err = fmt.Errorf("db: finish bulk seed: %s: %w", p.after, perr)
+			if _, perr := d.write.ExecContext(ctx, "PRAGMA "+p.name+" = "+was); perr != nil && err == nil {
+				err = fmt.Errorf("db: finish bulk seed: %s: %w", p.name, perr)
 			}
 		}()
-		if _, err := d.write.ExecContext(ctx, p.during); err != nil {
-			return fmt.Errorf("db: finish bulk seed: %s: %w", p.during, err)
+		if _, err := d.write.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.during); err != nil {
+			return fmt.Errorf("db: finish bulk seed: %s: %w", p.name, err)
 		}
 	}
 	for _, o := range indexes {
