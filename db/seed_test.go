@@ -456,6 +456,70 @@ func TestInterruptedBulkSeed(t *testing.T) {
 	d.Close()
 }
 
+// TestBulkSeedUsesItsOwnSearchIndex: the finish swaps in the index the
+// seed built as it went (one built from the tables is the fallback, the
+// same index at the cost of the whole build again), and a finish that
+// died after its swap does not build it again. The probe is a name
+// changed in the table behind the search index's back, on the seed's own
+// connection (which the check for other writers does not see): only an
+// index built from the tables has it.
+func TestBulkSeedUsesItsOwnSearchIndex(t *testing.T) {
+	ctx := context.Background()
+	kek, err := seal.NewKEK(seal.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kycdesk.db")
+	d, err := Open(ctx, path, Options{KEK: kek, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := d.startBulkSeed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newSeedGenerator(d, SeedOptions{N: 500, Seed: 7}, run.base).batch(0, 500)
+	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, true) }); err != nil {
+		t.Fatal(err)
+	}
+	run.search.add(b.search)
+	rename := func(id int64, name string) {
+		t.Helper()
+		if _, err := d.write.ExecContext(ctx, "UPDATE applicants SET display_name = ? WHERE id = ?", name, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rename(1, "Probe Zanzibar")
+	var value string
+	if err := d.write.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", bulkSeedPending).Scan(&value); err != nil {
+		t.Fatal(err)
+	}
+	var st bulkSeedState
+	if err := json.Unmarshal([]byte(value), &st); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.finishBulkSeedSearch(ctx, st, run.search); err != nil {
+		t.Fatal(err)
+	}
+	if n := searchCount(t, d, "zanzibar"); n != 0 {
+		t.Error("the finish built the search index from the tables instead of swapping in the seed's own")
+	}
+	// The finish dies before its last transaction.
+	run.search.close()
+	run.lock.unlock()
+	rename(2, "Probe Xylophone")
+	d.Close()
+	d, err = Open(ctx, path, Options{KEK: kek, Now: func() time.Time { return t0 }, FinishBulkSeed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if n := searchCount(t, d, "xylophone"); n != 0 {
+		t.Error("a finish after the swap built the search index again")
+	}
+	checkSearchFindsEvery(t, d, "Okafor")
+}
+
 // TestOlderBinaryDoesNotFinishWithoutSearch: a binary from before the
 // aside search index finishes a stopped seed by the recorded derivation
 // alone (it knows nothing of search_aside), which would leave the seeded
