@@ -67,6 +67,51 @@ func checkSearchFindsEvery(t *testing.T, d *DB, family string) {
 	}
 }
 
+// startBulkSeedBatch starts a bulk seed and writes one batch of opt.N
+// applicants as the seed would, returning the run and the batch.
+func startBulkSeedBatch(t *testing.T, d *DB, opt SeedOptions) (*bulkSeedRun, seedBatch) {
+	t.Helper()
+	ctx := context.Background()
+	run, err := d.startBulkSeed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newSeedGenerator(d, opt, run.base).batch(0, opt.N)
+	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, true) }); err != nil {
+		t.Fatal(err)
+	}
+	return run, b
+}
+
+// pendingBulkSeed reads the store's pending bulk-seed record.
+func pendingBulkSeed(t *testing.T, d *DB) bulkSeedState {
+	t.Helper()
+	var value string
+	if err := d.write.QueryRowContext(context.Background(), "SELECT value FROM settings WHERE key = ?", bulkSeedPending).Scan(&value); err != nil {
+		t.Fatal(err)
+	}
+	var st bulkSeedState
+	if err := json.Unmarshal([]byte(value), &st); err != nil {
+		t.Fatalf("pending record %s: %v", value, err)
+	}
+	return st
+}
+
+// reopenable is a store at a path of its own that a test closes and opens
+// again under the same key and clock.
+func reopenable(t *testing.T) func(Options) (*DB, error) {
+	t.Helper()
+	kek, err := seal.NewKEK(seal.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kycdesk.db")
+	return func(opts Options) (*DB, error) {
+		opts.KEK, opts.Now = kek, func() time.Time { return t0 }
+		return Open(context.Background(), path, opts)
+	}
+}
+
 // die leaves a bulk seed run as a process that dies leaves it: its aside
 // search index (here finished) stays behind, and the operating system
 // releases its lock.
@@ -369,40 +414,21 @@ func TestSeedKeysRiseAndKeepTheirFormat(t *testing.T) {
 // store, and the statistics and review queue the triggers would have made.
 func TestInterruptedBulkSeed(t *testing.T) {
 	ctx := context.Background()
-	kek, err := seal.NewKEK(seal.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "kycdesk.db")
-	open := func(opts Options) (*DB, error) {
-		opts.KEK, opts.Now = kek, func() time.Time { return t0 }
-		return Open(ctx, path, opts)
-	}
+	open := reopenable(t)
 	d, err := open(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	opt := SeedOptions{N: 800, Seed: 5}
-	run, err := d.startBulkSeed(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The seed writes a batch and dies: its finish never runs, and the
 	// search index it built aside (without the batch) is left behind.
-	b := newSeedGenerator(d, opt, run.base).batch(0, opt.N)
-	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, true) }); err != nil {
-		t.Fatal(err)
-	}
+	run, _ := startBulkSeedBatch(t, d, opt)
 	run.die(t)
 	// A first finish died after building one of the indexes: the next
 	// one must build the others and leave that one.
-	var value string
-	if err := d.write.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", bulkSeedPending).Scan(&value); err != nil {
-		t.Fatal(err)
-	}
-	var st bulkSeedState
-	if err := json.Unmarshal([]byte(value), &st); err != nil || len(st.Indexes) == 0 {
-		t.Fatalf("pending record %s: %v", value, err)
+	st := pendingBulkSeed(t, d)
+	if len(st.Indexes) == 0 {
+		t.Fatal("the pending record lists no indexes")
 	}
 	if _, err := d.write.ExecContext(ctx, st.Indexes[0].SQL); err != nil {
 		t.Fatal(err)
@@ -442,7 +468,7 @@ func TestInterruptedBulkSeed(t *testing.T) {
 	// The search index was built from the tables, not taken from the
 	// stopped seed's aside one.
 	checkSearchFindsEvery(t, d, "Okafor")
-	if _, err := os.Stat(path + searchAsideSuffix); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(d.path + searchAsideSuffix); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the stopped seed's aside search index is still there: %v", err)
 	}
 	// Finished: a plain open works, with nothing to finish.
@@ -465,23 +491,12 @@ func TestInterruptedBulkSeed(t *testing.T) {
 // index built from the tables has it.
 func TestBulkSeedUsesItsOwnSearchIndex(t *testing.T) {
 	ctx := context.Background()
-	kek, err := seal.NewKEK(seal.NewKey())
+	open := reopenable(t)
+	d, err := open(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "kycdesk.db")
-	d, err := Open(ctx, path, Options{KEK: kek, Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := d.startBulkSeed(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := newSeedGenerator(d, SeedOptions{N: 500, Seed: 7}, run.base).batch(0, 500)
-	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, true) }); err != nil {
-		t.Fatal(err)
-	}
+	run, b := startBulkSeedBatch(t, d, SeedOptions{N: 500, Seed: 7})
 	run.search.add(b.search)
 	rename := func(id int64, name string) {
 		t.Helper()
@@ -490,15 +505,7 @@ func TestBulkSeedUsesItsOwnSearchIndex(t *testing.T) {
 		}
 	}
 	rename(1, "Probe Zanzibar")
-	var value string
-	if err := d.write.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", bulkSeedPending).Scan(&value); err != nil {
-		t.Fatal(err)
-	}
-	var st bulkSeedState
-	if err := json.Unmarshal([]byte(value), &st); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.finishBulkSeedSearch(ctx, st, run.search); err != nil {
+	if err := d.finishBulkSeedSearch(ctx, pendingBulkSeed(t, d), run.search); err != nil {
 		t.Fatal(err)
 	}
 	if n := searchCount(t, d, "zanzibar"); n != 0 {
@@ -509,7 +516,7 @@ func TestBulkSeedUsesItsOwnSearchIndex(t *testing.T) {
 	run.lock.unlock()
 	rename(2, "Probe Xylophone")
 	d.Close()
-	d, err = Open(ctx, path, Options{KEK: kek, Now: func() time.Time { return t0 }, FinishBulkSeed: true})
+	d, err = open(Options{FinishBulkSeed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,14 +535,7 @@ func TestBulkSeedUsesItsOwnSearchIndex(t *testing.T) {
 func TestOlderBinaryDoesNotFinishWithoutSearch(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t, t0)
-	run, err := d.startBulkSeed(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := newSeedGenerator(d, SeedOptions{N: 500, Seed: 7}, run.base).batch(0, 500)
-	if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, newSeedInserter(d.write), b, true) }); err != nil {
-		t.Fatal(err)
-	}
+	run, _ := startBulkSeedBatch(t, d, SeedOptions{N: 500, Seed: 7})
 	run.die(t)
 	setAside := func(q string) {
 		t.Helper()
