@@ -156,6 +156,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 	}()
 	ins := newSeedInserter(d.write)
 	defer ins.close()
+	defer d.write.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.seed_steps")
 	for b := range batches {
 		if b.err != nil {
 			return b.err
@@ -606,10 +607,10 @@ func schemaObjects(ctx context.Context, tx *sql.Tx, kind, where string, args ...
 
 // seedBatch is one transaction's rows, made by seedGenerator.
 type seedBatch struct {
-	offset                                  int // the batch's first applicant within the seed
-	apps, keys, links, vers, events, search [][]any
-	pii                                     []seedPII
-	err                                     error
+	offset                          int // the batch's first applicant within the seed
+	apps, keys, links, vers, search [][]any
+	pii                             []seedPII
+	err                             error
 }
 
 type seedPII struct {
@@ -631,7 +632,6 @@ func (b *seedBatch) tables(bulk bool) []seedTable {
 		{"data_keys", "applicant_id, kek_id, wrapped, created_at", b.keys},
 		{"provider_links", "applicant_id, provider, reference, external_id, status, updated_at", b.links},
 		{"verifications", "id, applicant_id, provider, reference, status, provider_status, token, token_expires_at, created_at, updated_at", b.vers},
-		{"verification_events", "applicant_id, verification_id, provider, source, status, provider_status, at", b.events},
 	}
 	if !bulk {
 		tables = append(tables, seedTable{"applicant_search", searchColumns, b.search})
@@ -658,6 +658,49 @@ func newSeedGenerator(d *DB, opt SeedOptions, base seedBase) *seedGenerator {
 
 var seedSources = map[string]string{"blockpass": "webhook", "corepass": "callback", "verifyyou": "webhook", "selfkey": "callback", "idfy": "poll"}
 
+// seedTimelineSQL writes the timelines of a batch's verifications (ids
+// ?1 to ?2) in SQL, from the verifications just inserted: one event per
+// step of the status history that the verification's provider, status and
+// provider status name in seedCatalogue (TestSeedHistoriesAreKeyed),
+// evenly spaced from its creation to its last update. The first step is
+// the staff member's invitation, the last carries the normalised status.
+// Bound from Go, the timelines were a third of a seed's parameters. The
+// steps are a TEMP table (seedStepsSQL) for its primary key: joined as a
+// VALUES list, each verification scanned all of them.
+const seedTimelineSQL = `INSERT INTO verification_events(applicant_id, verification_id, provider, source, status, provider_status, at)
+	SELECT v.applicant_id, v.id, v.provider, s.source, s.event_status, s.event_provider_status,
+		v.created_at + s.step * ((v.updated_at - v.created_at) / s.steps)
+	FROM verifications v CROSS JOIN temp.seed_steps s ON s.provider = v.provider AND s.status = v.status AND s.current = v.provider_status
+	WHERE v.id BETWEEN ?1 AND ?2
+	ORDER BY v.id, s.step`
+
+// seedStepsSQL creates and fills seedTimelineSQL's steps on the write
+// connection, if that connection has not got them yet; Seed drops them
+// at its end.
+var seedStepsSQL = func() []string {
+	var steps []string
+	for _, provider := range seedProviders {
+		for _, h := range seedCatalogue[provider] {
+			for j, ps := range h.path {
+				source, status := seedSources[provider], ""
+				if j == 0 {
+					source = "staff"
+				}
+				if j == len(h.path)-1 {
+					status = h.status
+				}
+				steps = append(steps, fmt.Sprintf("('%s', '%s', '%s', %d, %d, '%s', '%s', '%s')",
+					provider, h.status, h.path[len(h.path)-1], j, len(h.path), source, status, ps))
+			}
+		}
+	}
+	return []string{
+		`CREATE TEMP TABLE IF NOT EXISTS seed_steps(provider, status, current, step, steps, source, event_status, event_provider_status,
+			PRIMARY KEY (provider, status, current, step)) WITHOUT ROWID`,
+		`INSERT OR IGNORE INTO temp.seed_steps VALUES ` + strings.Join(steps, ", "),
+	}
+}()
+
 func (g *seedGenerator) batch(offset, n int) seedBatch {
 	b := seedBatch{offset: offset}
 	for i := 0; i < n; i++ {
@@ -670,18 +713,6 @@ func (g *seedGenerator) batch(offset, n int) seedBatch {
 		b.links = append(b.links, []any{id, a.provider, reference, extID, a.hist.status, a.updated})
 		current := a.hist.path[len(a.hist.path)-1]
 		b.vers = append(b.vers, []any{vid, id, a.provider, reference, a.hist.status, current, a.token, a.created + 7*24*3600*1000, a.created, a.updated})
-		step := (a.updated - a.created) / int64(len(a.hist.path))
-		for j, ps := range a.hist.path {
-			status := ""
-			if j == len(a.hist.path)-1 {
-				status = a.hist.status
-			}
-			src := seedSources[a.provider]
-			if j == 0 {
-				src = "staff"
-			}
-			b.events = append(b.events, []any{id, vid, a.provider, src, status, ps, a.created + int64(j)*step})
-		}
 		if g.d.kek != nil {
 			wrapped, err := g.d.kek.Wrap(id, newDataKeyBytes())
 			if err != nil {
@@ -729,6 +760,14 @@ func (d *DB) writeSeedBatch(ctx context.Context, tx *sql.Tx, ins *seedInserter, 
 			return err
 		}
 	}
+	for _, q := range seedStepsSQL {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("db: seed timelines: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, seedTimelineSQL, b.vers[0][0], b.vers[len(b.vers)-1][0]); err != nil {
+		return fmt.Errorf("db: seed timelines: %w", err)
+	}
 	for _, p := range b.pii {
 		if err := d.putPII(ctx, tx, p.id, p.attrs, nil); err != nil {
 			return err
@@ -755,10 +794,6 @@ func (b *seedBatch) renumber(d *DB, byA, byV int64) error {
 	for _, r := range b.vers {
 		add(r, 0, byV)
 		add(r, 1, byA)
-	}
-	for _, r := range b.events {
-		add(r, 0, byA)
-		add(r, 1, byV)
 	}
 	for _, r := range b.keys {
 		add(r, 0, byA)

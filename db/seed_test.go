@@ -688,3 +688,100 @@ func TestSeedMovesAroundOtherWriters(t *testing.T) {
 		t.Errorf("moved applicant %d: full name %q decrypts, display name %q", first.ID, name, first.Name)
 	}
 }
+
+// TestSeedHistoriesAreKeyed: seedTimelineSQL finds a verification's
+// status history by its provider, normalised status and current provider
+// status, so no two histories of a provider may share those.
+func TestSeedHistoriesAreKeyed(t *testing.T) {
+	for provider, hists := range seedCatalogue {
+		seen := map[[2]string]bool{}
+		for _, h := range hists {
+			key := [2]string{h.status, h.path[len(h.path)-1]}
+			if seen[key] {
+				t.Errorf("%s: two histories end in %s as %s", provider, key[1], key[0])
+			}
+			seen[key] = true
+		}
+	}
+}
+
+// TestSeedTimelines checks every seeded verification's timeline against
+// its history in seedCatalogue: one event per step in order, from the
+// staff member's invitation to the current status, within the
+// verification's life.
+func TestSeedTimelines(t *testing.T) {
+	ctx := context.Background()
+	for _, bulk := range []bool{false, true} {
+		d := openTest(t, t0)
+		if err := d.Seed(ctx, SeedOptions{N: 500, Seed: 5, bulk: bulk}); err != nil {
+			t.Fatal(err)
+		}
+		paths := map[[3]string][]string{}
+		for provider, hists := range seedCatalogue {
+			for _, h := range hists {
+				paths[[3]string{provider, h.status, h.path[len(h.path)-1]}] = h.path
+			}
+		}
+		rows, err := d.read.QueryContext(ctx, `SELECT v.id, v.applicant_id, v.provider, v.status, v.provider_status, v.created_at, v.updated_at,
+			e.applicant_id, e.source, e.status, e.provider_status, e.at
+			FROM verifications v LEFT JOIN verification_events e ON e.verification_id = v.id ORDER BY v.id, e.id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type event struct {
+			applicant          int64
+			source, status, ps string
+			at                 int64
+		}
+		type verification struct {
+			applicant                 int64
+			provider, status, current string
+			created, updated          int64
+			events                    []event
+		}
+		var vers []*verification
+		var lastID int64
+		for rows.Next() {
+			var v verification
+			var id int64
+			var e event
+			var eApplicant sql.NullInt64
+			if err := rows.Scan(&id, &v.applicant, &v.provider, &v.status, &v.current, &v.created, &v.updated,
+				&eApplicant, &e.source, &e.status, &e.ps, &e.at); err != nil {
+				t.Fatal(err)
+			}
+			e.applicant = eApplicant.Int64
+			if id != lastID {
+				vers = append(vers, &v)
+				lastID = id
+			}
+			last := vers[len(vers)-1]
+			last.events = append(last.events, e)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if len(vers) != 500 {
+			t.Fatalf("bulk %v: %d verifications, want 500", bulk, len(vers))
+		}
+		for _, v := range vers {
+			path := paths[[3]string{v.provider, v.status, v.current}]
+			if len(path) == 0 || len(v.events) != len(path) {
+				t.Fatalf("bulk %v: %s %s/%s: %d events, history %v", bulk, v.provider, v.status, v.current, len(v.events), path)
+			}
+			for j, e := range v.events {
+				source, status := seedSources[v.provider], ""
+				if j == 0 {
+					source = "staff"
+				}
+				if j == len(path)-1 {
+					status = v.status
+				}
+				if e.applicant != v.applicant || e.source != source || e.status != status || e.ps != path[j] ||
+					e.at < v.created || e.at > v.updated || (j > 0 && e.at < v.events[j-1].at) {
+					t.Fatalf("bulk %v: %s %s/%s: event %d is %+v, want %s %q %s between %d and %d", bulk, v.provider, v.status, v.current, j, e, source, status, path[j], v.created, v.updated)
+				}
+			}
+		}
+	}
+}
