@@ -48,6 +48,11 @@ func TestBulkSeedPutsTheStoreBack(t *testing.T) {
 	if err := d.write.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil || cache != pageCacheSize {
 		t.Errorf("write connection cache_size = %d (%v), want %d", cache, err, pageCacheSize)
 	}
+	// The batches went in without foreign key checks (inTxWithoutForeignKeys).
+	var violations int
+	if err := d.read.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_check").Scan(&violations); err != nil || violations != 0 {
+		t.Errorf("%d foreign key violations after a bulk seed (%v)", violations, err)
+	}
 	checkSearchFindsEvery(t, d, "Okafor")
 }
 
@@ -783,5 +788,44 @@ func TestSeedTimelines(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestForeignKeysAreBackAfterABulkBatch: a bulk seed's batch runs without
+// foreign key checks, and the write connection has them again afterwards,
+// whether the batch committed or failed.
+func TestForeignKeysAreBackAfterABulkBatch(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	foreignKeys := func(q querier) int {
+		t.Helper()
+		var on int
+		if err := q.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+	for _, fail := range []bool{false, true} {
+		var during int
+		err := d.inTxWithoutForeignKeys(ctx, func(tx *sql.Tx) error {
+			during = foreignKeys(tx)
+			if fail {
+				return errors.New("batch failed")
+			}
+			return nil
+		})
+		if (err != nil) != fail {
+			t.Fatalf("fail %v: %v", fail, err)
+		}
+		if during != 0 {
+			t.Errorf("fail %v: foreign_keys = %d during the batch, want 0", fail, during)
+		}
+		if after := foreignKeys(d.write); after != 1 {
+			t.Errorf("fail %v: foreign_keys = %d on the write connection afterwards, want 1", fail, after)
+		}
+	}
+	// And enforced again: an event of a verification that does not exist.
+	if _, err := d.write.ExecContext(ctx, "INSERT INTO verification_events(applicant_id, verification_id, source, at) VALUES (999, 999, 'system', 0)"); err == nil {
+		t.Error("an event of a missing applicant and verification went in after a bulk batch")
 	}
 }

@@ -135,7 +135,7 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	start := time.Now()
 	err = d.Seed(ctx, db.SeedOptions{N: *n, WithPII: *pii, Seed: *seed, Progress: func(done int) {
 		if done%100000 == 0 {
-			fmt.Fprintf(stdout, "  %d applicants…\n", done)
+			fmt.Fprintf(stdout, "  %d applicants… (%s)\n", done, time.Since(start).Round(100*time.Millisecond))
 		}
 	}})
 	if err != nil {
