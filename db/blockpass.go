@@ -202,7 +202,7 @@ func (d *DB) EnsureBlockpassVerification(ctx context.Context, c BlockpassCandida
 func findBlockpassVerification(ctx context.Context, tx *sql.Tx, c BlockpassCandidate) (int64, error) {
 	queries := []struct{ where, arg string }{
 		{"reference = ?", c.RefID},
-		{"provider_ref = ?", c.RecordID},
+		{"provider_ref = ? AND provider_ref != ''", c.RecordID}, // the partial index's condition (migration 015)
 		{"reference = ?", c.RecordID},
 	}
 	for _, q := range queries {

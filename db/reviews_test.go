@@ -513,24 +513,6 @@ func TestQueueFiltersAndPaging(t *testing.T) {
 // scan per "Next case" or page view would be felt.
 func TestQueueQueriesUseIndexes(t *testing.T) {
 	f := newReviewFixture(t)
-	ctx := context.Background()
-	plan := func(q string, args ...any) string {
-		rows, err := f.d.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, detail)
-		}
-		return strings.Join(out, "; ")
-	}
 	queries := []struct {
 		name, sql string
 		args      []any
@@ -546,7 +528,7 @@ func TestQueueQueriesUseIndexes(t *testing.T) {
 		{"queue page by assignee", "SELECT " + queueColumns + queueFrom + " WHERE q.state = ? AND q.assignee_id = ? ORDER BY q.since, q.verification_id LIMIT 51", []any{"open", 3}, "review_queue_assignee"},
 	}
 	for _, q := range queries {
-		p := plan(q.sql, q.args...)
+		p := queryPlan(t, f.d, q.sql, q.args...)
 		if !strings.Contains(p, q.index) || strings.Contains(p, "SCAN q ") || strings.HasSuffix(p, "SCAN q") || strings.Contains(p, "SCAN review_queue") || strings.Contains(p, "TEMP B-TREE") {
 			t.Errorf("%s: %s", q.name, p)
 		}

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,4 +50,49 @@ func searchCount(t *testing.T, d *DB, q string) int {
 func searchIntegrity(d *DB) error {
 	_, err := d.write.ExecContext(context.Background(), "INSERT INTO applicant_search(applicant_search, rank) VALUES('integrity-check', 0)")
 	return err
+}
+
+// queryPlan is SQLite's plan for q, its steps joined by "; ".
+func queryPlan(t *testing.T, d *DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := d.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(out, "; ")
+}
+
+// TestPartialIndexesAreUsed: the lookups by creator and by a provider's
+// own ref read migration 015's partial indexes, which they can only if
+// their conditions imply the index's.
+func TestPartialIndexesAreUsed(t *testing.T) {
+	d := openTest(t, t0)
+	for _, q := range []struct {
+		name, sql, index string
+		args             []any
+	}{
+		{"a link creator's applicants", "SELECT a.id FROM applicants a WHERE 1=1 AND a.created_by = ? ORDER BY a.updated_at DESC, a.id DESC LIMIT 51",
+			"applicants_created_by", []any{3}},
+		{"a provider's own ref", "SELECT id FROM verifications WHERE provider = ? AND provider_ref = ? AND provider_ref != '' ORDER BY id DESC LIMIT 1",
+			"verifications_provider_own_ref", []any{"blockpass", "rec-1"}},
+		{"a creator's verifications", "SELECT id FROM verifications WHERE created_by = ?",
+			"verifications_created_by", []any{3}},
+	} {
+		if p := queryPlan(t, d, q.sql, q.args...); !strings.Contains(p, q.index) {
+			t.Errorf("%s: %s", q.name, p)
+		}
+	}
 }

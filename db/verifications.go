@@ -293,7 +293,7 @@ func (d *DB) VerificationByReference(ctx context.Context, provider, reference, p
 	}
 	if providerRef != "" {
 		v, err := scanVerification(d.read.QueryRowContext(ctx, "SELECT "+verificationColumns+
-			" FROM verifications WHERE provider = ? AND provider_ref = ? ORDER BY id DESC LIMIT 1", provider, providerRef))
+			" FROM verifications WHERE provider = ? AND provider_ref = ? AND provider_ref != '' ORDER BY id DESC LIMIT 1", provider, providerRef))
 		if !errors.Is(err, ErrNotFound) || d.kek == nil {
 			return v, err
 		}
