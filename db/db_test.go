@@ -168,9 +168,12 @@ func TestListApplicantsKeysetAndFilters(t *testing.T) {
 func TestFTSQueryIsSafe(t *testing.T) {
 	for in, want := range map[string]string{
 		`erika`:               `"erika"*`,
-		`"; DROP TABLE x; --`: `"drop"* AND "table"* AND "x"* AND "--"*`,
-		`NEAR(a b) OR c*`:     `"near"* AND "a"* AND "b"* AND "or"* AND "c"*`,
+		`"; DROP TABLE x; --`: `"drop"* AND "table"* AND "x" AND "--"*`,
+		`NEAR(a b) OR c*`:     `"near"* AND "a" AND "b" AND "or"* AND "c"`,
 		`schmidt96 Lukas`:     `("schmidt96"* OR ("schmidt" "96"*)) AND "lukas"*`,
+		`O'Brien`:             `"o" AND "brien"*`,
+		`nakamura7`:           `("nakamura7"* OR ("nakamura" "7"*))`,
+		`é`:                   `"é"`,
 		`KD-7K2M`:             `"kd-7k2m"*`,
 		``:                    ``,
 	} {
@@ -216,6 +219,28 @@ func TestSessionsTimeOutAndEnd(t *testing.T) {
 	d.DeleteSession(ctx, id3)
 	if _, err := d.SessionUser(ctx, id3, lim); err == nil {
 		t.Fatal("deleted session still valid")
+	}
+}
+
+// TestSearchOneCharacterWords: a one-character word matches that word
+// whole (prefixTerm), so "O'Brien" finds O'Brien and not every name
+// starting with an O.
+func TestSearchOneCharacterWords(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	var ids []int64
+	for _, name := range []string{"Finn O'Brien", "Olu Obi", "Ana B. Costa"} {
+		a, err := d.CreateApplicant(ctx, NewApplicant{Name: name}, AuditEntry{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	for q, want := range map[string]int64{"o'brien": ids[0], "O Brien": ids[0], "b": ids[2], "costa b": ids[2]} {
+		page, err := d.ListApplicants(ctx, ApplicantFilter{Query: q})
+		if err != nil || len(page.Rows) != 1 || page.Rows[0].ID != want {
+			t.Errorf("search %q: %d rows, %v", q, len(page.Rows), err)
+		}
 	}
 }
 
