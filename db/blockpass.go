@@ -201,16 +201,16 @@ func (d *DB) EnsureBlockpassVerification(ctx context.Context, c BlockpassCandida
 // when there is none.
 func findBlockpassVerification(ctx context.Context, tx *sql.Tx, c BlockpassCandidate) (int64, error) {
 	queries := []struct{ where, arg string }{
-		{"reference = ?", c.RefID},
-		{"provider_ref = ? AND provider_ref != ''", c.RecordID}, // the partial index's condition (migration 015)
-		{"reference = ?", c.RecordID},
+		{"provider = ? AND reference = ?", c.RefID},
+		{byOwnRef, c.RecordID},
+		{"provider = ? AND reference = ?", c.RecordID},
 	}
 	for _, q := range queries {
 		if q.arg == "" {
 			continue
 		}
 		var id int64
-		err := tx.QueryRowContext(ctx, "SELECT id FROM verifications WHERE provider = ? AND "+q.where+" ORDER BY id DESC LIMIT 1",
+		err := tx.QueryRowContext(ctx, "SELECT id FROM verifications WHERE "+q.where+" ORDER BY id DESC LIMIT 1",
 			blockpassProvider, q.arg).Scan(&id)
 		if err == nil {
 			return id, nil

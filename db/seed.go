@@ -1,6 +1,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"database/sql"
@@ -30,7 +31,12 @@ type SeedOptions struct {
 	Progress func(done int)
 	// bulk forces the bulk path below bulkSeed (tests).
 	bulk bool
+	// batch is the applicants per transaction (tests; seedBatchSize if 0).
+	batch int
 }
+
+// seedBatchSize is a seed's applicants per transaction.
+const seedBatchSize = 10000
 
 // seedStatus is one provider status a synthetic verification can be in,
 // with its normalised status and the verbatim statuses that led to it.
@@ -142,7 +148,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 		defer close(generated)
 		defer close(batches)
 		g := newSeedGenerator(d, opt, base)
-		const batchSize = 10000
+		batchSize := cmp.Or(opt.batch, seedBatchSize)
 		for done := 0; done < opt.N && ctx.Err() == nil; done += batchSize {
 			b := g.batch(done, min(batchSize, opt.N-done))
 			select {
@@ -205,7 +211,19 @@ func (d *DB) inTxWithoutForeignKeys(ctx context.Context, fn func(tx *sql.Tx) err
 		return fmt.Errorf("db: seed: %w", err)
 	}
 	defer func() {
-		if _, ferr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); ferr != nil {
+		// Read back, not trusted: inside a transaction (one a cancelled
+		// context's rollback has not ended yet) SQLite ignores the pragma
+		// without an error.
+		ctx := context.WithoutCancel(ctx)
+		var on int
+		_, ferr := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
+		if ferr == nil {
+			ferr = conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on)
+		}
+		if ferr == nil && on != 1 {
+			ferr = errors.New("foreign keys still off")
+		}
+		if ferr != nil {
 			conn.Raw(func(any) error { return driver.ErrBadConn }) // closes it
 			err = errors.Join(err, fmt.Errorf("db: seed: %w", ferr))
 		}
@@ -710,6 +728,9 @@ const seedTimelineSQL = `INSERT INTO verification_events(applicant_id, verificat
 	WHERE v.id BETWEEN ?1 AND ?2
 	ORDER BY v.id, s.step`
 
+// sqlString is s as an SQL string literal.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // seedStepsSQL creates and fills seedTimelineSQL's steps on the write
 // connection, if that connection has not got them yet; Seed drops them
 // at its end.
@@ -725,8 +746,8 @@ var seedStepsSQL = func() []string {
 				if j == len(h.path)-1 {
 					status = h.status
 				}
-				steps = append(steps, fmt.Sprintf("('%s', '%s', '%s', %d, %d, '%s', '%s', '%s')",
-					provider, h.status, h.path[len(h.path)-1], j, len(h.path), source, status, ps))
+				steps = append(steps, fmt.Sprintf("(%s, %s, %s, %d, %d, %s, %s, %s)",
+					sqlString(provider), sqlString(h.status), sqlString(h.path[len(h.path)-1]), j, len(h.path), sqlString(source), sqlString(status), sqlString(ps)))
 			}
 		}
 	}
@@ -855,9 +876,8 @@ const maxSeedVariables = 32000
 // equal chunks. A statement shape is prepared and kept from its second
 // batch on: batches are the same size, so most tables repeat their shapes
 // and are parsed once per seed instead of once per batch (statements of
-// tens of thousands of parameters), while the timeline, whose length
-// varies, rarely repeats one and keeps nothing it would not reuse (each
-// kept statement holds megabytes).
+// tens of thousands of parameters); a shape seen once (a last, shorter
+// batch) is not kept (each kept statement holds megabytes).
 type seedInserter struct {
 	db    *sql.DB
 	stmts map[string]*sql.Stmt

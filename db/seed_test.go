@@ -672,6 +672,15 @@ func TestSeedMovesAroundOtherWriters(t *testing.T) {
 	d.read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM verifications v LEFT JOIN applicants a ON a.id = v.applicant_id WHERE a.id IS NULL)
 		+ (SELECT count(*) FROM verification_events e JOIN verifications v ON v.id = e.verification_id WHERE e.applicant_id != v.applicant_id)
 		+ (SELECT count(*) FROM provider_links l LEFT JOIN applicants a ON a.id = l.applicant_id WHERE a.id IS NULL)`).Scan(&mismatched)
+	// The timelines follow the moved verifications: each has its own, the
+	// other writer's has none.
+	var otherEvents, withoutTimeline int
+	d.read.QueryRowContext(ctx, "SELECT count(*) FROM verification_events WHERE verification_id = (SELECT id FROM verifications WHERE reference = 'id-other')").Scan(&otherEvents)
+	d.read.QueryRowContext(ctx, `SELECT count(*) FROM verifications v WHERE v.reference != 'id-other'
+		AND NOT EXISTS (SELECT 1 FROM verification_events e WHERE e.verification_id = v.id)`).Scan(&withoutTimeline)
+	if otherEvents != 0 || withoutTimeline != 0 {
+		t.Errorf("the other writer's verification got %d seeded events; %d moved verifications have no timeline", otherEvents, withoutTimeline)
+	}
 	if applicants != opt.N || mismatched != 0 {
 		t.Errorf("%d seeded applicants after the other writer's (want %d), %d rows pointing at the wrong applicant or verification", applicants, opt.N, mismatched)
 	}
@@ -718,8 +727,14 @@ func TestSeedTimelines(t *testing.T) {
 	ctx := context.Background()
 	for _, bulk := range []bool{false, true} {
 		d := openTest(t, t0)
-		if err := d.Seed(ctx, SeedOptions{N: 500, Seed: 5, bulk: bulk}); err != nil {
+		// Three batches: the steps table is made by the first and
+		// reused by the others.
+		if err := d.Seed(ctx, SeedOptions{N: 500, Seed: 5, bulk: bulk, batch: 200}); err != nil {
 			t.Fatal(err)
+		}
+		var steps int
+		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM temp.sqlite_schema WHERE name = 'seed_steps'").Scan(&steps); err != nil || steps != 0 {
+			t.Errorf("bulk %v: the seed left its steps table behind (%d, %v)", bulk, steps, err)
 		}
 		paths := map[[3]string][]string{}
 		for provider, hists := range seedCatalogue {
@@ -728,15 +743,15 @@ func TestSeedTimelines(t *testing.T) {
 			}
 		}
 		rows, err := d.read.QueryContext(ctx, `SELECT v.id, v.applicant_id, v.provider, v.status, v.provider_status, v.created_at, v.updated_at,
-			e.applicant_id, e.source, e.status, e.provider_status, e.at
+			e.applicant_id, e.provider, e.source, e.status, e.provider_status, e.at
 			FROM verifications v LEFT JOIN verification_events e ON e.verification_id = v.id ORDER BY v.id, e.id`)
 		if err != nil {
 			t.Fatal(err)
 		}
 		type event struct {
-			applicant          int64
-			source, status, ps string
-			at                 int64
+			applicant                    int64
+			provider, source, status, ps string
+			at                           int64
 		}
 		type verification struct {
 			applicant                 int64
@@ -752,7 +767,7 @@ func TestSeedTimelines(t *testing.T) {
 			var e event
 			var eApplicant sql.NullInt64
 			if err := rows.Scan(&id, &v.applicant, &v.provider, &v.status, &v.current, &v.created, &v.updated,
-				&eApplicant, &e.source, &e.status, &e.ps, &e.at); err != nil {
+				&eApplicant, &e.provider, &e.source, &e.status, &e.ps, &e.at); err != nil {
 				t.Fatal(err)
 			}
 			e.applicant = eApplicant.Int64
@@ -782,9 +797,10 @@ func TestSeedTimelines(t *testing.T) {
 				if j == len(path)-1 {
 					status = v.status
 				}
-				if e.applicant != v.applicant || e.source != source || e.status != status || e.ps != path[j] ||
-					e.at < v.created || e.at > v.updated || (j > 0 && e.at < v.events[j-1].at) {
-					t.Fatalf("bulk %v: %s %s/%s: event %d is %+v, want %s %q %s between %d and %d", bulk, v.provider, v.status, v.current, j, e, source, status, path[j], v.created, v.updated)
+				// Evenly spaced from the creation, as Go's integer division spaces them.
+				at := v.created + int64(j)*((v.updated-v.created)/int64(len(path)))
+				if e.applicant != v.applicant || e.provider != v.provider || e.source != source || e.status != status || e.ps != path[j] || e.at != at {
+					t.Fatalf("bulk %v: %s %s/%s: event %d is %+v, want %s %q %s at %d", bulk, v.provider, v.status, v.current, j, e, source, status, path[j], at)
 				}
 			}
 		}

@@ -251,6 +251,11 @@ func (d *DB) ApplyUpdate(ctx context.Context, u VerificationUpdate) error {
 	})
 }
 
+// byOwnRef finds a provider's verification by the provider's own ref for
+// it (args: provider, ref). It states the partial index's condition
+// (migration 015), without which SQLite cannot use that index.
+const byOwnRef = "provider = ? AND provider_ref = ? AND provider_ref != ''"
+
 const verificationColumns = `id, applicant_id, provider, reference, provider_ref, status, provider_status, link, qr_png,
 	expires_at, token, token_expires_at, COALESCE(created_by, 0), created_at, updated_at`
 
@@ -293,7 +298,7 @@ func (d *DB) VerificationByReference(ctx context.Context, provider, reference, p
 	}
 	if providerRef != "" {
 		v, err := scanVerification(d.read.QueryRowContext(ctx, "SELECT "+verificationColumns+
-			" FROM verifications WHERE provider = ? AND provider_ref = ? AND provider_ref != '' ORDER BY id DESC LIMIT 1", provider, providerRef))
+			" FROM verifications WHERE "+byOwnRef+" ORDER BY id DESC LIMIT 1", provider, providerRef))
 		if !errors.Is(err, ErrNotFound) || d.kek == nil {
 			return v, err
 		}
