@@ -76,6 +76,14 @@ func TestApplicantsList(t *testing.T) {
 		if doc.Find(`[data-testid="empty"]`).Length() != 1 {
 			t.Error("no empty state for a search without results")
 		}
+		if doc.Find(`#applicant-results [role="status"]`).Length() != 0 {
+			t.Error("a notice on a search of a whole word")
+		}
+		// The first keystroke of a search as one types.
+		doc = parse(t, c.get("/applicants?q="+urlQuery(strings.ToLower(family[:1])), "HX-Request", "true"))
+		if !strings.Contains(doc.Find(`#applicant-results [role="status"]`).Text(), "One character finds that word whole") {
+			t.Error("no notice that one character matches whole words")
+		}
 	})
 
 	t.Run("bad input gets a clear 400", func(t *testing.T) {
