@@ -373,27 +373,47 @@ func (d *DB) assigneeEmails(ctx context.Context, page []Applicant) error {
 // now). A one-character prefix index instead cost a 1M bulk seed 11 s more
 // CPU in a trial.
 func prefixTerm(w string) string {
-	if utf8.RuneCountInString(w) == 1 {
+	if wholeWord(w) {
 		return `"` + w + `"`
 	}
 	return `"` + w + `"*`
 }
 
-// ftsQuery turns what a user typed into a safe FTS5 query: each word (letters,
-// digits, '-' and '_') becomes a quoted prefix term, all terms required.
-// Operators and quotes a user types are never passed through.
-func ftsQuery(s string) string {
+// wholeWord reports whether the search matches w only as a whole word.
+func wholeWord(w string) bool { return utf8.RuneCountInString(w) == 1 }
+
+// OnlyWholeWords reports whether a search for q matches nothing by how it
+// begins: it has words, and each is one character. The applicants list,
+// which searches as one types, says so on the first keystroke.
+func OnlyWholeWords(q string) bool {
+	words := searchWords(q)
+	for _, w := range words {
+		if !wholeWord(w) {
+			return false
+		}
+	}
+	return len(words) > 0
+}
+
+// searchWords are the words of what a user typed that a search uses:
+// runs of letters, digits, '-' and '_', lower-cased, at most 8 of them,
+// from the first 200 bytes.
+func searchWords(s string) []string {
 	if len(s) > 200 {
 		s = s[:200]
 	}
 	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_')
 	})
+	return words[:min(len(words), 8)]
+}
+
+// ftsQuery turns what a user typed into a safe FTS5 query: each word
+// (searchWords) becomes a quoted prefix term, all terms required.
+// Operators and quotes a user types are never passed through.
+func ftsQuery(s string) string {
 	var terms []string
-	for _, w := range words {
-		if len(terms) == 8 {
-			break
-		}
+	for _, w := range searchWords(s) {
 		// Emails are indexed with letters and digits apart (searchEmail):
 		// "schmidt96" also matches as the word "schmidt" then "96…".
 		if letters, digits, ok := splitLettersDigits(w); ok {

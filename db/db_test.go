@@ -222,6 +222,14 @@ func TestSessionsTimeOutAndEnd(t *testing.T) {
 	}
 }
 
+func TestOnlyWholeWords(t *testing.T) {
+	for q, want := range map[string]bool{"k": true, "K.": true, "k l": true, "é": true, "kl": false, "k lukas": false, "": false, "!!": false} {
+		if got := OnlyWholeWords(q); got != want {
+			t.Errorf("OnlyWholeWords(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
 // TestSearchOneCharacterWords: a one-character word matches that word
 // whole (prefixTerm), so "O'Brien" finds O'Brien and not every name
 // starting with an O.

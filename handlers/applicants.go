@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -105,9 +104,7 @@ func (h *applicantsHandler) list(c echo.Context) error {
 	if st.Can(authz.StartVerification) {
 		v.SelfKeySim = h.selfKey.simURL("")
 	}
-	if utf8.RuneCountInString(strings.TrimSpace(f.Q)) == 1 {
-		// The list searches as one types: say why the first keystroke
-		// finds little (db.ListApplicants matches one character whole).
+	if db.OnlyWholeWords(f.Q) {
 		v.Notice = "One character finds that word whole, such as an initial. Type more to search names, emails and references by how they begin."
 	}
 	if v.Retention, err = h.archive.badges(c.Request().Context(), page.Rows); err != nil {
