@@ -164,23 +164,21 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 	ins := newSeedInserter(d.write)
 	defer ins.close()
 	defer d.write.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.seed_steps")
+	bulk, inTx := run != nil, d.inTx
+	if bulk {
+		inTx = d.inTxWithoutForeignKeys
+	}
 	for b := range batches {
 		if b.err != nil {
 			return b.err
 		}
-		if err := ins.prepare(ctx, b.tables(run != nil)); err != nil {
+		if err := ins.prepare(ctx, b.tables(bulk)); err != nil {
 			return err
 		}
-		write := func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, ins, b, run != nil) }
-		if run != nil {
-			err = d.inTxWithoutForeignKeys(ctx, write)
-		} else {
-			err = d.inTx(ctx, write)
-		}
-		if err != nil {
+		if err := inTx(ctx, func(tx *sql.Tx) error { return d.writeSeedBatch(ctx, tx, ins, b, bulk) }); err != nil {
 			return err
 		}
-		if run != nil {
+		if bulk {
 			run.search.add(b.search)
 		}
 		if opt.Progress != nil {
@@ -224,11 +222,18 @@ func (d *DB) inTxWithoutForeignKeys(ctx context.Context, fn func(tx *sql.Tx) err
 			ferr = errors.New("foreign keys still off")
 		}
 		if ferr != nil {
-			conn.Raw(func(any) error { return driver.ErrBadConn }) // closes it
+			discardConn(conn)
 			err = errors.Join(err, fmt.Errorf("db: seed: %w", ferr))
 		}
 	}()
 	return inTxOn(ctx, conn, fn)
+}
+
+// discardConn makes the pool close conn's driver connection instead of
+// taking it back, when conn is released: for a connection whose state
+// (pragmas, FTS5's cached layout) cannot be trusted any more.
+func discardConn(conn *sql.Conn) {
+	conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // seedBase is where a seed's ids start: the largest ids before it. The

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -235,7 +234,7 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 		return fmt.Errorf("db: seed: search index swap: %w", err)
 	}
 	defer func() {
-		conn.Raw(func(any) error { return driver.ErrBadConn }) // closes it
+		discardConn(conn)
 		conn.Close()
 	}()
 	// Read-only: a missing file fails instead of being created empty.
