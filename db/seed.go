@@ -878,19 +878,17 @@ const maxSeedVariables = 32000
 
 // seedInserter writes rows with multi-row INSERT statements as large as
 // the parameter limit allows, splitting a table's rows of a batch into
-// equal chunks. A statement shape is prepared and kept from its second
-// batch on: batches are the same size, so most tables repeat their shapes
-// and are parsed once per seed instead of once per batch (statements of
-// tens of thousands of parameters); a shape seen once (a last, shorter
-// batch) is not kept (each kept statement holds megabytes).
+// equal chunks. Each statement shape is prepared once and kept until the
+// seed ends: batches are the same size, so a table has a shape or two
+// (the last batch is shorter) and is parsed a few times per seed instead of
+// once per batch (statements of tens of thousands of parameters).
 type seedInserter struct {
 	db    *sql.DB
 	stmts map[string]*sql.Stmt
-	seen  map[string]bool // shapes used once, not kept
 }
 
 func newSeedInserter(db *sql.DB) *seedInserter {
-	return &seedInserter{db: db, stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}}
+	return &seedInserter{db: db, stmts: map[string]*sql.Stmt{}}
 }
 
 // seedChunks splits n rows of a width into as few equal statements as
@@ -909,7 +907,7 @@ func seedChunks(n, width int) []int {
 
 func seedStmtKey(table string, n int) string { return table + "/" + strconv.Itoa(n) }
 
-// prepare readies the kept statements a batch's tables use again; it runs
+// prepare readies the statements of a batch's tables not prepared yet; it runs
 // between transactions, as the write pool's one connection is then free.
 func (s *seedInserter) prepare(ctx context.Context, tables []seedTable) error {
 	for _, t := range tables {
@@ -918,7 +916,7 @@ func (s *seedInserter) prepare(ctx context.Context, tables []seedTable) error {
 		}
 		for _, n := range seedChunks(len(t.rows), len(t.rows[0])) {
 			key := seedStmtKey(t.table, n)
-			if s.stmts[key] != nil || !s.seen[key] {
+			if s.stmts[key] != nil {
 				continue
 			}
 			stmt, err := s.db.PrepareContext(ctx, seedInsertSQL(t, n))
@@ -953,8 +951,7 @@ func (s *seedInserter) insert(ctx context.Context, tx *sql.Tx, t seedTable) erro
 		var err error
 		if stmt := s.stmts[key]; stmt != nil {
 			_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
-		} else {
-			s.seen[key] = true
+		} else { // not prepared (tests write a batch without)
 			_, err = tx.ExecContext(ctx, seedInsertSQL(t, n), args...)
 		}
 		if err != nil {
