@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -237,7 +238,8 @@ func TestSearchOneCharacterWords(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t, t0)
 	var ids []int64
-	for _, name := range []string{"Finn O'Brien", "Olu Obi", "Ana B. Costa"} {
+	// Brien Olsen has a word starting with o and none that is o.
+	for _, name := range []string{"Finn O'Brien", "Olu Obi", "Ana B. Costa", "Brien Olsen"} {
 		a, err := d.CreateApplicant(ctx, NewApplicant{Name: name}, AuditEntry{})
 		if err != nil {
 			t.Fatal(err)
@@ -318,6 +320,33 @@ func TestListApplicantsShowsAssigneesAndHolds(t *testing.T) {
 		}
 		if a.LegalHold != (a.ID == held) {
 			t.Errorf("applicant %d: legal hold %v", a.ID, a.LegalHold)
+		}
+	}
+}
+
+// TestPartialIndexesAreUsed: migration 015's indexes are partial, and
+// the lookups by creator and by a provider's own ref read them, which
+// they can only if their conditions imply the index's.
+func TestPartialIndexesAreUsed(t *testing.T) {
+	d := openTest(t, t0)
+	for _, name := range []string{"applicants_created_by", "verifications_created_by", "verifications_provider_own_ref"} {
+		var def string
+		if err := d.read.QueryRowContext(context.Background(), "SELECT sql FROM sqlite_schema WHERE name = ?", name).Scan(&def); err != nil || !strings.Contains(def, " WHERE ") {
+			t.Errorf("index %s: %q (%v), want a partial index", name, def, err)
+		}
+	}
+	for _, q := range []struct {
+		name, sql, index string
+		args             []any
+	}{
+		// ListApplicants' shape for a link creator.
+		{"a link creator's applicants", "SELECT a.id FROM applicants a WHERE 1=1 AND a.created_by = ? ORDER BY a.updated_at DESC, a.id DESC LIMIT 51",
+			"applicants_created_by", []any{3}},
+		{"a provider's own ref", "SELECT id FROM verifications WHERE " + byOwnRef + " ORDER BY id DESC LIMIT 1",
+			"verifications_provider_own_ref", []any{"blockpass", "rec-1"}},
+	} {
+		if p := queryPlan(t, d, q.sql, q.args...); !strings.Contains(p, q.index) {
+			t.Errorf("%s: %s", q.name, p)
 		}
 	}
 }

@@ -74,30 +74,3 @@ func queryPlan(t *testing.T, d *DB, q string, args ...any) string {
 	}
 	return strings.Join(out, "; ")
 }
-
-// TestPartialIndexesAreUsed: migration 015's indexes are partial, and
-// the lookups by creator and by a provider's own ref read them, which
-// they can only if their conditions imply the index's.
-func TestPartialIndexesAreUsed(t *testing.T) {
-	d := openTest(t, t0)
-	for _, name := range []string{"applicants_created_by", "verifications_created_by", "verifications_provider_own_ref"} {
-		var def string
-		if err := d.read.QueryRowContext(context.Background(), "SELECT sql FROM sqlite_schema WHERE name = ?", name).Scan(&def); err != nil || !strings.Contains(def, " WHERE ") {
-			t.Errorf("index %s: %q (%v), want a partial index", name, def, err)
-		}
-	}
-	for _, q := range []struct {
-		name, sql, index string
-		args             []any
-	}{
-		// ListApplicants' shape for a link creator.
-		{"a link creator's applicants", "SELECT a.id FROM applicants a WHERE 1=1 AND a.created_by = ? ORDER BY a.updated_at DESC, a.id DESC LIMIT 51",
-			"applicants_created_by", []any{3}},
-		{"a provider's own ref", "SELECT id FROM verifications WHERE " + byOwnRef + " ORDER BY id DESC LIMIT 1",
-			"verifications_provider_own_ref", []any{"blockpass", "rec-1"}},
-	} {
-		if p := queryPlan(t, d, q.sql, q.args...); !strings.Contains(p, q.index) {
-			t.Errorf("%s: %s", q.name, p)
-		}
-	}
-}
