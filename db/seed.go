@@ -255,8 +255,26 @@ func readSeedBase(ctx context.Context, q querier) (seedBase, error) {
 // far cheaper than a million random B-tree inserts into each.
 const bulkSeed = 100_000
 
-// seededTables are the tables whose secondary indexes a bulk seed rebuilds.
-var seededTables = []string{"applicants", "provider_links", "verifications", "verification_events"}
+// seededTables are the tables whose secondary indexes a bulk seed drops
+// and builds again once the rows are in, and filledTables those the
+// finish fills set-based (seedDerived), whose indexes it drops too and
+// creates after the derivation, in its transaction: maintained row by row,
+// the review queue's four were most of the derivation's 4–5 s at 1M
+// applicants. Partial indexes stay (seedIndexes).
+var (
+	seededTables = []string{"applicants", "provider_links", "verifications", "verification_events"}
+	filledTables = []string{"review_queue"}
+)
+
+// seedIndexes lists the indexes of table that a bulk seed drops: all but
+// the partial ones. No seeded row is in a partial index (none has a
+// creator, a provider's own reference or a claim;
+// TestBulkSeedKeepsPartialIndexes), so keeping them costs the inserts
+// nothing, while building one again meant reading its whole table (3 s of
+// a 1M-applicant seed for the three on applicants and verifications).
+func seedIndexes(ctx context.Context, tx *sql.Tx, table string) ([]schemaObject, error) {
+	return schemaObjects(ctx, tx, "index", "tbl_name = ? AND name NOT IN (SELECT name FROM pragma_index_list(?) WHERE partial)", table, table)
+}
 
 // bulkSeedTriggers are the triggers a bulk seed drops and creates again.
 // The seed writes the applicant's providers itself; the statistics and
@@ -264,7 +282,7 @@ var seededTables = []string{"applicants", "provider_links", "verifications", "ve
 // once, set-based, at the end (seedDerived); data_keys_not_archived
 // guards against keys for archived applicants, and seeded ones are new.
 // Together the triggers were about a sixth of a bulk seed's time.
-var bulkSeedTriggers = []string{"applicant_providers_link_insert", "stats_applicant_insert", "stats_link_insert", "verification_insert_stats", "data_keys_not_archived"}
+var bulkSeedTriggers = []string{"applicant_providers_link_insert", "stats_applicant_insert", "stats_link_insert", "verification_insert_stats", "data_keys_not_archived", "stats_queue_insert"}
 
 // seedDerived does for the rows after a seedBase, in one pass per table,
 // what bulkSeedTriggers do for each inserted row (migrations 004, 014):
@@ -280,6 +298,8 @@ var seedDerived = append(searchSwappedGuard, []string{
 	`INSERT INTO review_queue(verification_id, applicant_id, provider, since, assignee_id, provider_status)
 		SELECT v.id, v.applicant_id, v.provider, v.updated_at, a.assignee_id, v.provider_status FROM verifications v JOIN applicants a ON a.id = v.applicant_id
 		WHERE v.id > :verification AND v.status = 'needs_review'`,
+	`INSERT INTO stats_queue(provider, state, n) SELECT provider, state, count(*) FROM review_queue WHERE verification_id > :verification GROUP BY provider, state
+		ON CONFLICT(provider, state) DO UPDATE SET n = n + excluded.n`,
 	`INSERT INTO stats_decisions(day, provider, bucket, approved, rejected)
 		SELECT updated_at / 86400000, provider,
 			CASE WHEN d < 60000 THEN 0 WHEN d < 300000 THEN 1 WHEN d < 900000 THEN 2 WHEN d < 3600000 THEN 3
@@ -359,10 +379,12 @@ var ErrBulkSeedPending = errors.New("db: a bulk seed is running or was interrupt
 // which fits the schema the seed ran on: a later binary may finish it
 // before its own migrations run.
 type bulkSeedState struct {
-	Base     seedBase       `json:"base"`
-	Indexes  []schemaObject `json:"indexes"`
-	Triggers []schemaObject `json:"triggers"`
-	Derived  []string       `json:"derived"`
+	Base    seedBase       `json:"base"`
+	Indexes []schemaObject `json:"indexes"`
+	// DerivedIndexes are created after Derived, in its transaction.
+	DerivedIndexes []schemaObject `json:"derived_indexes,omitempty"`
+	Triggers       []schemaObject `json:"triggers"`
+	Derived        []string       `json:"derived"`
 	// SearchAside: the seed leaves the search index alone and builds a
 	// new one aside (seed_search.go). Seeds of binaries before it wrote
 	// into the store's, which the finish then optimises.
@@ -401,9 +423,10 @@ type schemaObject struct {
 // startBulkSeed readies the store for a bulk seed, in one transaction
 // with the bulkSeedPending record, and returns the run, whose finish
 // puts it back (finishBulkSeed) and must run whatever happens:
-//   - the named secondary indexes of the seeded tables are dropped and
-//     built again at the end; unique constraints' automatic indexes stay
-//     (they are part of the tables);
+//   - the named secondary indexes of the seeded and derived tables, but
+//     the partial ones, are dropped and built again at the end (those of
+//     the derived tables after the derivation); unique constraints'
+//     automatic indexes stay (they are part of the tables);
 //   - bulkSeedTriggers are dropped; at the end what they would have done
 //     for the seeded rows is done set-based (seedDerived) and they are
 //     created again;
@@ -424,11 +447,18 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 			return err
 		}
 		for _, table := range seededTables {
-			objs, err := schemaObjects(ctx, tx, "index", "tbl_name = ?", table)
+			objs, err := seedIndexes(ctx, tx, table)
 			if err != nil {
 				return err
 			}
 			st.Indexes = append(st.Indexes, objs...)
+		}
+		for _, table := range filledTables {
+			objs, err := seedIndexes(ctx, tx, table)
+			if err != nil {
+				return err
+			}
+			st.DerivedIndexes = append(st.DerivedIndexes, objs...)
 		}
 		for _, name := range bulkSeedTriggers {
 			objs, err := schemaObjects(ctx, tx, "trigger", "name = ?", name)
@@ -447,8 +477,8 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", bulkSeedSearchSwapped); err != nil {
 			return fmt.Errorf("db: seed: %w", err)
 		}
-		drops := make([]string, 0, len(st.Indexes)+len(st.Triggers))
-		for _, o := range st.Indexes {
+		drops := make([]string, 0, len(st.Indexes)+len(st.DerivedIndexes)+len(st.Triggers))
+		for _, o := range append(st.Indexes, st.DerivedIndexes...) {
 			drops = append(drops, `DROP INDEX "`+o.Name+`"`)
 		}
 		for _, o := range st.Triggers {
@@ -509,9 +539,10 @@ func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) (bool, error) {
 // pending: the indexes (each built on its own; one already there is
 // left), the search index (the running seed's aside one, or, when there is
 // none or it failed, one built aside from the tables), then in one
-// transaction the derived statistics and review queue, the triggers, the
-// search settings, and the end of the pending record, so the derivation
-// happens exactly once however often this runs.
+// transaction the derived statistics and review queue, the review
+// queue's indexes, the triggers, the search settings, and the end of the
+// pending record, so the derivation happens exactly once however often
+// this runs.
 func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished bool, err error) {
 	ctx = context.WithoutCancel(ctx)
 	if search != nil {
@@ -542,6 +573,11 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 		for _, q := range st.Derived {
 			if _, err := tx.ExecContext(ctx, q, sql.Named("applicant", st.Base.Applicant), sql.Named("verification", st.Base.Verification)); err != nil {
 				return fmt.Errorf("db: finish bulk seed: %w", err)
+			}
+		}
+		for _, o := range st.DerivedIndexes {
+			if _, err := tx.ExecContext(ctx, o.SQL); err != nil {
+				return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
 			}
 		}
 		for _, o := range st.Triggers {
@@ -871,17 +907,35 @@ func (b *seedBatch) renumber(d *DB, byA, byV int64) error {
 	return nil
 }
 
-// maxSeedVariables keeps a multi-row INSERT under SQLite's limit on bound
-// parameters (32766). Fewer, larger statements matter most to the search
-// index, which flushes its pending terms at the end of every statement.
-const maxSeedVariables = 32000
+// How many bound parameters a seed's multi-row INSERT takes at most.
+// The search index flushes its pending terms at the end of every
+// statement, so its statements are as large as SQLite's limit (32766)
+// allows. The store's tables take smaller ones: a bulk seed's batches
+// switch foreign keys off and on, and setting such a pragma expires every
+// prepared statement of the connection, so SQLite parsed each statement
+// again in every batch. At 32000 parameters that parsing was about a
+// sixth of a 1M-applicant seed's time (`kycdesk seed`: 64.7 to 58.7 s at
+// 1000 parameters, 58.2 s at 4000, 64.4 s at 300, where each statement's
+// own overhead takes over).
+const (
+	maxSearchVariables = 32000
+	maxStoreVariables  = 4000
+)
+
+// maxVariables is the largest statement for t's table.
+func (t seedTable) maxVariables() int {
+	if t.table == "applicant_search" {
+		return maxSearchVariables
+	}
+	return maxStoreVariables
+}
 
 // seedInserter writes rows with multi-row INSERT statements as large as
-// the parameter limit allows, splitting a table's rows of a batch into
-// equal chunks. Each statement shape is prepared once and kept until the
-// seed ends: batches are the same size, so a table has a shape or two
-// (the last batch is shorter) and is parsed a few times per seed instead of
-// once per batch (statements of tens of thousands of parameters).
+// the table's parameter limit allows, splitting a table's rows of a batch
+// into equal chunks. Each statement shape is prepared once and kept until
+// the seed ends: batches are the same size, so a table has a shape or two
+// (the last batch is shorter). A bulk seed's pragmas expire them in every
+// batch, after which SQLite prepares each again on its first use.
 type seedInserter struct {
 	db    *sql.DB
 	stmts map[string]*sql.Stmt
@@ -891,10 +945,11 @@ func newSeedInserter(db *sql.DB) *seedInserter {
 	return &seedInserter{db: db, stmts: map[string]*sql.Stmt{}}
 }
 
-// seedChunks splits n rows of a width into as few equal statements as
-// the parameter limit allows.
-func seedChunks(n, width int) []int {
-	k := (n + maxSeedVariables/width - 1) / (maxSeedVariables / width)
+// chunks splits t's rows into as few equal statements as its
+// parameter limit allows.
+func (t seedTable) chunks() []int {
+	n, width := len(t.rows), len(t.rows[0])
+	k := (n + t.maxVariables()/width - 1) / (t.maxVariables() / width)
 	sizes := make([]int, k)
 	for i := range sizes {
 		sizes[i] = n / k
@@ -914,7 +969,7 @@ func (s *seedInserter) prepare(ctx context.Context, tables []seedTable) error {
 		if len(t.rows) == 0 {
 			continue
 		}
-		for _, n := range seedChunks(len(t.rows), len(t.rows[0])) {
+		for _, n := range t.chunks() {
 			key := seedStmtKey(t.table, n)
 			if s.stmts[key] != nil {
 				continue
@@ -940,8 +995,8 @@ func (s *seedInserter) insert(ctx context.Context, tx *sql.Tx, t seedTable) erro
 		return nil
 	}
 	rows := t.rows
-	args := make([]any, 0, maxSeedVariables)
-	for _, n := range seedChunks(len(rows), len(rows[0])) {
+	args := make([]any, 0, t.maxVariables())
+	for _, n := range t.chunks() {
 		args = args[:0]
 		for _, r := range rows[:n] {
 			args = append(args, r...)
