@@ -166,7 +166,7 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 	defer d.write.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.seed_steps")
 	bulk, inTx := run != nil, d.inTx
 	if bulk {
-		inTx = d.inTxWithoutForeignKeys
+		inTx = d.inTxWithoutChecks
 	}
 	for b := range batches {
 		if b.err != nil {
@@ -188,44 +188,66 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 	return ctx.Err()
 }
 
-// inTxWithoutForeignKeys runs fn in a transaction on the write
-// connection with foreign keys unenforced for that transaction only, for
-// a bulk seed's batches: checking them was two table lookups for every
-// timeline event and one for every other row, about a fifth of the
-// writer's work at a million applicants. A batch's rows refer only to
-// applicants and verifications of the same batch, by ids the batch
-// checks are the store's next (writeSeedBatch), and neither is ever
-// deleted, so there is nothing for the checks to find; the tests check
-// the seeded store with PRAGMA foreign_key_check. Enforcement is back on
-// before the connection returns to the pool; a connection that cannot say
-// so is thrown away instead.
-func (d *DB) inTxWithoutForeignKeys(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+// bulkBatchPragmas are the checks a bulk seed's batches go without, each
+// set for a batch's transaction only, with its value during the batch and
+// the value it must read back afterwards.
+//   - Foreign keys: checking them was two table lookups for every
+//     timeline event and one for every other row, about a fifth of the
+//     writer's work at a million applicants. A batch's rows refer only to
+//     applicants and verifications of the same batch, by ids the batch
+//     checks are the store's next (writeSeedBatch), and neither is ever
+//     deleted, so there is nothing for the checks to find; the tests check
+//     the seeded store with PRAGMA foreign_key_check.
+//   - CHECK constraints: SQLite evaluates a CHECK of the form
+//     x IN ('a', 'b', …) by building a temporary B-tree of the list for
+//     every row, and the timeline events and provider links have one each
+//     (source, provider); at 1M applicants that was 4.2M small B-trees.
+//     The seed's values come from its catalogue; the tests check the
+//     seeded store with PRAGMA integrity_check, which checks CHECK
+//     constraints.
+var bulkBatchPragmas = []struct{ name, during, after string }{
+	{"foreign_keys", "OFF", "1"},
+	{"ignore_check_constraints", "ON", "0"},
+}
+
+// inTxWithoutChecks runs fn in a transaction on the write connection
+// with bulkBatchPragmas' checks off for that transaction only, for a
+// bulk seed's batches. The checks are back before the connection returns
+// to the pool; a connection that cannot say so is thrown away instead.
+func (d *DB) inTxWithoutChecks(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	conn, err := d.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("db: seed: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
-		return fmt.Errorf("db: seed: %w", err)
-	}
 	defer func() {
 		// Read back, not trusted: inside a transaction (one a cancelled
-		// context's rollback has not ended yet) SQLite ignores the pragma
+		// context's rollback has not ended yet) SQLite ignores the pragmas
 		// without an error.
 		ctx := context.WithoutCancel(ctx)
-		var on int
-		_, ferr := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
-		if ferr == nil {
-			ferr = conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on)
-		}
-		if ferr == nil && on != 1 {
-			ferr = errors.New("foreign keys still off")
+		var ferr error
+		for _, p := range bulkBatchPragmas {
+			var now string
+			if _, ferr = conn.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.after); ferr == nil {
+				ferr = conn.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&now)
+			}
+			if ferr == nil && now != p.after {
+				ferr = fmt.Errorf("%s still %s", p.name, now)
+			}
+			if ferr != nil {
+				break
+			}
 		}
 		if ferr != nil {
 			discardConn(conn)
 			err = errors.Join(err, fmt.Errorf("db: seed: %w", ferr))
 		}
 	}()
+	for _, p := range bulkBatchPragmas {
+		if _, err := conn.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.during); err != nil {
+			return fmt.Errorf("db: seed: %w", err)
+		}
+	}
 	return inTxOn(ctx, conn, fn)
 }
 
@@ -911,7 +933,7 @@ func (b *seedBatch) renumber(d *DB, byA, byV int64) error {
 // The search index flushes its pending terms at the end of every
 // statement, so its statements are as large as SQLite's limit (32766)
 // allows. The store's tables take smaller ones: a bulk seed's batches
-// switch foreign keys off and on, and setting such a pragma expires every
+// switch checks off and on (bulkBatchPragmas), and setting such a pragma expires every
 // prepared statement of the connection, so SQLite parsed each statement
 // again in every batch. At 32000 parameters that parsing was about a
 // sixth of a 1M-applicant seed's time (`kycdesk seed`: 64.7 to 58.7 s at

@@ -50,10 +50,15 @@ func TestBulkSeedPutsTheStoreBack(t *testing.T) {
 	if err := d.write.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil || cache != pageCacheSize {
 		t.Errorf("write connection cache_size = %d (%v), want %d", cache, err, pageCacheSize)
 	}
-	// The batches went in without foreign key checks (inTxWithoutForeignKeys).
+	// The batches went in without foreign key and CHECK constraint checks
+	// (inTxWithoutChecks); integrity_check checks the CHECK constraints.
 	var violations int
 	if err := d.read.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_check").Scan(&violations); err != nil || violations != 0 {
 		t.Errorf("%d foreign key violations after a bulk seed (%v)", violations, err)
+	}
+	var integrity string
+	if err := d.read.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&integrity); err != nil || integrity != "ok" {
+		t.Errorf("integrity_check after a bulk seed = %q (%v)", integrity, err)
 	}
 	checkSearchFindsEvery(t, d, "Okafor")
 }
@@ -859,24 +864,26 @@ func TestSeedTimelines(t *testing.T) {
 	}
 }
 
-// TestForeignKeysAreBackAfterABulkBatch: a bulk seed's batch runs without
-// foreign key checks, and the write connection has them again afterwards,
-// whether the batch committed or failed.
-func TestForeignKeysAreBackAfterABulkBatch(t *testing.T) {
+// TestChecksAreBackAfterABulkBatch: a bulk seed's batch runs without
+// foreign key and CHECK constraint checks, and the write connection has
+// them again afterwards, whether the batch committed or failed.
+func TestChecksAreBackAfterABulkBatch(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t, t0)
-	foreignKeys := func(q querier) int {
+	pragma := func(q querier, name string) string {
 		t.Helper()
-		var on int
-		if err := q.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+		var v string
+		if err := q.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		return on
+		return v
 	}
 	for _, fail := range []bool{false, true} {
-		var during int
-		err := d.inTxWithoutForeignKeys(ctx, func(tx *sql.Tx) error {
-			during = foreignKeys(tx)
+		during := map[string]string{}
+		err := d.inTxWithoutChecks(ctx, func(tx *sql.Tx) error {
+			for _, p := range bulkBatchPragmas {
+				during[p.name] = pragma(tx, p.name)
+			}
 			if fail {
 				return errors.New("batch failed")
 			}
@@ -885,15 +892,24 @@ func TestForeignKeysAreBackAfterABulkBatch(t *testing.T) {
 		if (err != nil) != fail {
 			t.Fatalf("fail %v: %v", fail, err)
 		}
-		if during != 0 {
-			t.Errorf("fail %v: foreign_keys = %d during the batch, want 0", fail, during)
-		}
-		if after := foreignKeys(d.write); after != 1 {
-			t.Errorf("fail %v: foreign_keys = %d on the write connection afterwards, want 1", fail, after)
+		for name, want := range map[string][2]string{"foreign_keys": {"0", "1"}, "ignore_check_constraints": {"1", "0"}} {
+			if during[name] != want[0] {
+				t.Errorf("fail %v: %s = %s during the batch, want %s", fail, name, during[name], want[0])
+			}
+			if after := pragma(d.write, name); after != want[1] {
+				t.Errorf("fail %v: %s = %s on the write connection afterwards, want %s", fail, name, after, want[1])
+			}
 		}
 	}
-	// And enforced again: an event of a verification that does not exist.
+	// And enforced again: an event of a verification that does not exist,
+	// and one from a source there is not.
 	if _, err := d.write.ExecContext(ctx, "INSERT INTO verification_events(applicant_id, verification_id, source, at) VALUES (999, 999, 'system', 0)"); err == nil {
 		t.Error("an event of a missing applicant and verification went in after a bulk batch")
+	}
+	if err := d.Seed(ctx, SeedOptions{N: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.write.ExecContext(ctx, "INSERT INTO verification_events(applicant_id, verification_id, source, at) VALUES (1, 1, 'carrier pigeon', 0)"); err == nil {
+		t.Error("an event from an unknown source went in after a bulk batch")
 	}
 }
