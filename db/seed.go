@@ -13,6 +13,9 @@ import (
 	"fmt"
 	mbits "math/bits"
 	"math/rand/v2"
+	"os"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -210,6 +213,25 @@ var bulkBatchPragmas = []struct{ name, during, after string }{
 	{"ignore_check_constraints", "ON", "0"},
 }
 
+// seedGCPercent is the garbage collector's target while a process seeds.
+// A seed allocates its rows fast and keeps few alive (the batches in
+// flight), so at Go's default (100) the collector ran every few batches,
+// on the cores the writer, the search index and the generator share. At
+// 1M applicants (`kycdesk seed`) the generator was busy 4.5–6.3 s instead
+// of 8.4–8.7 s; the peak RSS rose from 0.36 to 0.50–0.53 GB.
+const seedGCPercent = 400
+
+// SeedGC sets the process's garbage collector target for seeding, unless
+// the operator set GOGC, and returns what puts it back. It is for the
+// commands that seed; a server seeding its small demo set needs none.
+func SeedGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	was := debug.SetGCPercent(seedGCPercent)
+	return func() { debug.SetGCPercent(was) }
+}
+
 // inTxWithoutChecks runs fn in a transaction on the write connection
 // with bulkBatchPragmas' checks off for that transaction only, for a
 // bulk seed's batches. The checks are back before the connection returns
@@ -278,15 +300,9 @@ func readSeedBase(ctx context.Context, q querier) (seedBase, error) {
 const bulkSeed = 100_000
 
 // seededTables are the tables whose secondary indexes a bulk seed drops
-// and builds again once the rows are in, and filledTables those the
-// finish fills set-based (seedDerived), whose indexes it drops too and
-// creates after the derivation, in its transaction: maintained row by row,
-// the review queue's four were most of the derivation's 4–5 s at 1M
-// applicants. Partial indexes stay (seedIndexes).
-var (
-	seededTables = []string{"applicants", "provider_links", "verifications", "verification_events"}
-	filledTables = []string{"review_queue"}
-)
+// and builds again once the rows are in (but the partial ones:
+// seedIndexes).
+var seededTables = []string{"applicants", "provider_links", "verifications", "verification_events"}
 
 // seedIndexes lists the indexes of table that a bulk seed drops: all but
 // the partial ones. No seeded row is in a partial index (none has a
@@ -304,13 +320,14 @@ func seedIndexes(ctx context.Context, tx *sql.Tx, table string) ([]schemaObject,
 // once, set-based, at the end (seedDerived); data_keys_not_archived
 // guards against keys for archived applicants, and seeded ones are new.
 // Together the triggers were about a sixth of a bulk seed's time.
-var bulkSeedTriggers = []string{"applicant_providers_link_insert", "stats_applicant_insert", "stats_link_insert", "verification_insert_stats", "data_keys_not_archived", "stats_queue_insert"}
+var bulkSeedTriggers = []string{"applicant_providers_link_insert", "stats_applicant_insert", "stats_link_insert", "verification_insert_stats", "data_keys_not_archived"}
 
 // seedDerived does for the rows after a seedBase, in one pass per table,
-// what bulkSeedTriggers do for each inserted row (migrations 004, 014):
-// TestBulkSeedDerivesWhatTheTriggersWould keeps the two in step. It
-// starts with searchSwappedGuard.
-var seedDerived = append(searchSwappedGuard, []string{
+// what bulkSeedTriggers do for each inserted row (migrations 004, 014),
+// and counts the review queue rows it adds as stats_queue_insert would:
+// TestBulkSeedDerivesWhatTheTriggersWould keeps the two in step. The
+// finish runs it as seedDerivation wraps it.
+var seedDerived = []string{
 	`INSERT INTO stats_applicant_status(status, n) SELECT status, count(*) FROM applicants WHERE id > :applicant GROUP BY status
 		ON CONFLICT(status) DO UPDATE SET n = n + excluded.n`,
 	`INSERT INTO stats_provider_status(provider, status, n) SELECT provider, status, count(*) FROM provider_links WHERE applicant_id > :applicant GROUP BY provider, status
@@ -333,7 +350,26 @@ var seedDerived = append(searchSwappedGuard, []string{
 			WHERE id > :verification AND status IN ('approved', 'rejected'))
 		GROUP BY 1, 2, 3
 		ON CONFLICT(day, provider, bucket) DO UPDATE SET approved = approved + excluded.approved, rejected = rejected + excluded.rejected`,
-}...)
+}
+
+// seedDerivation is what a bulk seed records as its finish's derivation
+// (bulkSeedState.Derived): searchSwappedGuard, then seedDerived with the
+// review queue's indexes (but the partial one) and the trigger that
+// counts its rows dropped before it and created again after it, all in
+// the finish's last transaction. Maintained row by row, the queue's four
+// indexes were most of the derivation's time at 1M applicants; the queue
+// keeps them, and its count, for the seed's whole run. It is all
+// recorded SQL, so any binary that finishes the seed puts them back.
+func seedDerivation(queueIndexes, queueTriggers []schemaObject) []string {
+	var drop, create []string
+	for _, o := range queueIndexes {
+		drop, create = append(drop, `DROP INDEX "`+o.Name+`"`), append(create, o.SQL)
+	}
+	for _, o := range queueTriggers {
+		drop, create = append(drop, `DROP TRIGGER "`+o.Name+`"`), append(create, o.SQL)
+	}
+	return slices.Concat(searchSwappedGuard, drop, seedDerived, create)
+}
 
 // bulkSeedSearchSwapped is the settings key the search index's swap
 // (searchAside.swapIn) writes in its transaction; the finish's last
@@ -397,16 +433,16 @@ const bulkSeedPending = "seed.bulk_pending"
 var ErrBulkSeedPending = errors.New("db: a bulk seed is running or was interrupted: the store lacks indexes and triggers until it finishes")
 
 // bulkSeedState is the value under bulkSeedPending.
-// It carries the derivation's SQL of the binary that started the seed,
-// which fits the schema the seed ran on: a later binary may finish it
-// before its own migrations run.
+// It carries the SQL of the binary that started the seed, which fits the
+// schema the seed ran on: a later binary may finish it before its own
+// migrations run.
 type bulkSeedState struct {
-	Base    seedBase       `json:"base"`
-	Indexes []schemaObject `json:"indexes"`
-	// DerivedIndexes are created after Derived, in its transaction.
-	DerivedIndexes []schemaObject `json:"derived_indexes,omitempty"`
-	Triggers       []schemaObject `json:"triggers"`
-	Derived        []string       `json:"derived"`
+	Base     seedBase       `json:"base"`
+	Indexes  []schemaObject `json:"indexes"`
+	Triggers []schemaObject `json:"triggers"`
+	// Derived runs first in the finish's last transaction, with the base
+	// as :applicant and :verification (seedDerivation).
+	Derived []string `json:"derived"`
 	// SearchAside: the seed leaves the search index alone and builds a
 	// new one aside (seed_search.go). Seeds of binaries before it wrote
 	// into the store's, which the finish then optimises.
@@ -445,12 +481,11 @@ type schemaObject struct {
 // startBulkSeed readies the store for a bulk seed, in one transaction
 // with the bulkSeedPending record, and returns the run, whose finish
 // puts it back (finishBulkSeed) and must run whatever happens:
-//   - the named secondary indexes of the seeded and derived tables, but
-//     the partial ones, are dropped and built again at the end (those of
-//     the derived tables after the derivation); unique constraints'
+//   - the named secondary indexes of the seeded tables, but the partial
+//     ones, are dropped and built again at the end; unique constraints'
 //     automatic indexes stay (they are part of the tables);
 //   - bulkSeedTriggers are dropped; at the end what they would have done
-//     for the seeded rows is done set-based (seedDerived) and they are
+//     for the seeded rows is done set-based (seedDerivation) and they are
 //     created again;
 //   - the search index is built aside and swapped in at the end;
 //   - the write connection gets a larger page cache.
@@ -459,7 +494,7 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := bulkSeedState{Derived: seedDerived, SearchAside: true}
+	st := bulkSeedState{SearchAside: true}
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		// The base is read in the transaction that drops the triggers: a
 		// row another writer adds before it is counted by the triggers,
@@ -475,13 +510,15 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 			}
 			st.Indexes = append(st.Indexes, objs...)
 		}
-		for _, table := range filledTables {
-			objs, err := seedIndexes(ctx, tx, table)
-			if err != nil {
-				return err
-			}
-			st.DerivedIndexes = append(st.DerivedIndexes, objs...)
+		queueIndexes, err := seedIndexes(ctx, tx, "review_queue")
+		if err != nil {
+			return err
 		}
+		queueTriggers, err := schemaObjects(ctx, tx, "trigger", "name = 'stats_queue_insert'")
+		if err != nil {
+			return err
+		}
+		st.Derived = seedDerivation(queueIndexes, queueTriggers)
 		for _, name := range bulkSeedTriggers {
 			objs, err := schemaObjects(ctx, tx, "trigger", "name = ?", name)
 			if err != nil {
@@ -499,8 +536,8 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", bulkSeedSearchSwapped); err != nil {
 			return fmt.Errorf("db: seed: %w", err)
 		}
-		drops := make([]string, 0, len(st.Indexes)+len(st.DerivedIndexes)+len(st.Triggers))
-		for _, o := range append(st.Indexes, st.DerivedIndexes...) {
+		drops := make([]string, 0, len(st.Indexes)+len(st.Triggers))
+		for _, o := range st.Indexes {
 			drops = append(drops, `DROP INDEX "`+o.Name+`"`)
 		}
 		for _, o := range st.Triggers {
@@ -561,10 +598,9 @@ func (d *DB) bulkSeedAtOpen(ctx context.Context, finish bool) (bool, error) {
 // pending: the indexes (each built on its own; one already there is
 // left), the search index (the running seed's aside one, or, when there is
 // none or it failed, one built aside from the tables), then in one
-// transaction the derived statistics and review queue, the review
-// queue's indexes, the triggers, the search settings, and the end of the
-// pending record, so the derivation happens exactly once however often
-// this runs.
+// transaction the recorded derivation (the statistics and review queue),
+// the triggers, the search settings, and the end of the pending record,
+// so the derivation happens exactly once however often this runs.
 func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished bool, err error) {
 	ctx = context.WithoutCancel(ctx)
 	if search != nil {
@@ -597,11 +633,6 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 				return fmt.Errorf("db: finish bulk seed: %w", err)
 			}
 		}
-		for _, o := range st.DerivedIndexes {
-			if _, err := tx.ExecContext(ctx, o.SQL); err != nil {
-				return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
-			}
-		}
 		for _, o := range st.Triggers {
 			if _, err := tx.ExecContext(ctx, o.SQL); err != nil {
 				return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
@@ -620,7 +651,7 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 // hands sorted runs (of about the page cache's size) to them, but only
 // when its temporary files may be files and the cache is small enough
 // for a million-row index to make several runs. At 1M applicants the
-// twelve index builds took 31 s in one thread with the bulk seed's
+// index builds (then twelve) took 31 s in one thread with the bulk seed's
 // cache and 20 s so. The temporary files are SQLite's own, deleted when
 // opened.
 var indexSortPragmas = []struct{ name, during string }{
@@ -649,7 +680,7 @@ func (d *DB) buildIndexes(ctx context.Context, indexes []schemaObject) (err erro
 	}
 	for _, o := range indexes {
 		var n int
-		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = ?", o.Name).Scan(&n); err != nil {
+		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?", o.Name).Scan(&n); err != nil {
 			return fmt.Errorf("db: finish bulk seed: %w", err)
 		}
 		if n > 0 {

@@ -298,6 +298,7 @@ func seed(ctx context.Context, d *db.DB, o options, out io.Writer) error {
 		fmt.Fprintf(out, "seed: skipped, %s already has applicants\n", o.dbPath)
 		return nil
 	}
+	defer db.SeedGC()() // as `kycdesk seed` does
 	start := time.Now()
 	err = d.Seed(ctx, db.SeedOptions{N: o.applicants, Seed: 1, Progress: func(done int) {
 		if done%200_000 == 0 && done < o.applicants {

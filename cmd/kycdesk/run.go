@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -134,9 +132,7 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer d.Close()
-	if os.Getenv("GOGC") == "" { // the operator's setting wins
-		defer debug.SetGCPercent(debug.SetGCPercent(seedGCPercent))
-	}
+	defer db.SeedGC()()
 	start := time.Now()
 	err = d.Seed(ctx, db.SeedOptions{N: *n, WithPII: *pii, Seed: *seed, Progress: func(done int) {
 		if done%100000 == 0 {
@@ -150,14 +146,6 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "seeded %d applicants in %s (%.0f/s)\n", *n, el.Round(time.Millisecond), float64(*n)/el.Seconds())
 	return nil
 }
-
-// seedGCPercent is the garbage collector's target while seeding. A seed
-// allocates its rows fast and keeps few alive (the batches in flight), so
-// at Go's default (100) the collector ran every few batches on the core
-// the search index and the generator share. At 1M applicants
-// (`kycdesk seed`) the generator was busy 4.5–6.3 s instead of 8.4–8.7 s;
-// the peak RSS rose from 0.36 to 0.50–0.53 GB.
-const seedGCPercent = 400
 
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
