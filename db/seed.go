@@ -191,9 +191,12 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 	return ctx.Err()
 }
 
+// pragmaSetting is a connection setting and the value a step of the seed
+// gives it while it runs (withPragmas).
+type pragmaSetting struct{ name, value string }
+
 // bulkBatchPragmas are the checks a bulk seed's batches go without, each
-// set for a batch's transaction only, with its value during the batch and
-// the value it must read back afterwards.
+// for a batch's transaction only.
 //   - Foreign keys: checking them was two table lookups for every
 //     timeline event and one for every other row, about a fifth of the
 //     writer's work at a million applicants. A batch's rows refer only to
@@ -208,9 +211,9 @@ func (d *DB) Seed(ctx context.Context, opt SeedOptions) (err error) {
 //     The seed's values come from its catalogue; the tests check the
 //     seeded store with PRAGMA integrity_check, which checks CHECK
 //     constraints.
-var bulkBatchPragmas = []struct{ name, during, after string }{
-	{"foreign_keys", "OFF", "1"},
-	{"ignore_check_constraints", "ON", "0"},
+var bulkBatchPragmas = []pragmaSetting{
+	{"foreign_keys", "OFF"},
+	{"ignore_check_constraints", "ON"},
 }
 
 // seedGCPercent is the garbage collector's target while a process seeds.
@@ -234,43 +237,55 @@ func SeedGC() (restore func()) {
 
 // inTxWithoutChecks runs fn in a transaction on the write connection
 // with bulkBatchPragmas' checks off for that transaction only, for a
-// bulk seed's batches. The checks are back before the connection returns
-// to the pool; a connection that cannot say so is thrown away instead.
-func (d *DB) inTxWithoutChecks(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+// bulk seed's batches.
+func (d *DB) inTxWithoutChecks(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return d.withPragmas(ctx, bulkBatchPragmas, func(conn *sql.Conn) error { return inTxOn(ctx, conn, fn) })
+}
+
+// withPragmas runs fn on the write connection, pinned for it, with
+// pragmas set, and puts each back as it was before the connection
+// returns to the pool. What it puts back is read back, not trusted:
+// inside a transaction (one a cancelled context's rollback has not ended
+// yet) SQLite ignores a pragma without an error. A connection that cannot
+// say its settings are back is thrown away instead.
+func (d *DB) withPragmas(ctx context.Context, pragmas []pragmaSetting, fn func(conn *sql.Conn) error) (err error) {
 	conn, err := d.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("db: seed: %w", err)
 	}
 	defer conn.Close()
+	was := make([]string, len(pragmas))
+	for i, p := range pragmas {
+		if err := conn.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&was[i]); err != nil {
+			return fmt.Errorf("db: seed: %s: %w", p.name, err)
+		}
+	}
 	defer func() {
-		// Read back, not trusted: inside a transaction (one a cancelled
-		// context's rollback has not ended yet) SQLite ignores the pragmas
-		// without an error.
 		ctx := context.WithoutCancel(ctx)
-		var ferr error
-		for _, p := range bulkBatchPragmas {
+		var perr error
+		for i, p := range pragmas {
 			var now string
-			if _, ferr = conn.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.after); ferr == nil {
-				ferr = conn.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&now)
+			if _, perr = conn.ExecContext(ctx, "PRAGMA "+p.name+" = "+was[i]); perr == nil {
+				perr = conn.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&now)
 			}
-			if ferr == nil && now != p.after {
-				ferr = fmt.Errorf("%s still %s", p.name, now)
+			if perr == nil && now != was[i] {
+				perr = fmt.Errorf("%s still %s", p.name, now)
 			}
-			if ferr != nil {
+			if perr != nil {
 				break
 			}
 		}
-		if ferr != nil {
+		if perr != nil {
 			discardConn(conn)
-			err = errors.Join(err, fmt.Errorf("db: seed: %w", ferr))
+			err = errors.Join(err, fmt.Errorf("db: seed: %w", perr))
 		}
 	}()
-	for _, p := range bulkBatchPragmas {
-		if _, err := conn.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.during); err != nil {
-			return fmt.Errorf("db: seed: %w", err)
+	for _, p := range pragmas {
+		if _, err := conn.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.value); err != nil {
+			return fmt.Errorf("db: seed: %s: %w", p.name, err)
 		}
 	}
-	return inTxOn(ctx, conn, fn)
+	return fn(conn)
 }
 
 // discardConn makes the pool close conn's driver connection instead of
@@ -654,43 +669,30 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 // index builds (then twelve) took 31 s in one thread with the bulk seed's
 // cache and 20 s so. The temporary files are SQLite's own, deleted when
 // opened.
-var indexSortPragmas = []struct{ name, during string }{
+var indexSortPragmas = []pragmaSetting{
 	{"threads", "2"},
 	{"temp_store", "FILE"},
 	{"cache_size", "-16384"},
 }
 
 // buildIndexes creates those of indexes that are missing (a previous
-// finish may have built some), under indexSortPragmas; the connection's
-// own settings are put back afterwards.
-func (d *DB) buildIndexes(ctx context.Context, indexes []schemaObject) (err error) {
-	for _, p := range indexSortPragmas {
-		var was string
-		if err := d.write.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&was); err != nil {
-			return fmt.Errorf("db: finish bulk seed: %s: %w", p.name, err)
-		}
-		defer func() {
-			if _, perr := d.write.ExecContext(ctx, "PRAGMA "+p.name+" = "+was); perr != nil && err == nil {
-				err = fmt.Errorf("db: finish bulk seed: %s: %w", p.name, perr)
+// finish may have built some), under indexSortPragmas.
+func (d *DB) buildIndexes(ctx context.Context, indexes []schemaObject) error {
+	return d.withPragmas(ctx, indexSortPragmas, func(conn *sql.Conn) error {
+		for _, o := range indexes {
+			var n int
+			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?", o.Name).Scan(&n); err != nil {
+				return fmt.Errorf("db: finish bulk seed: %w", err)
 			}
-		}()
-		if _, err := d.write.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.during); err != nil {
-			return fmt.Errorf("db: finish bulk seed: %s: %w", p.name, err)
+			if n > 0 {
+				continue
+			}
+			if _, err := conn.ExecContext(ctx, o.SQL); err != nil {
+				return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
+			}
 		}
-	}
-	for _, o := range indexes {
-		var n int
-		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?", o.Name).Scan(&n); err != nil {
-			return fmt.Errorf("db: finish bulk seed: %w", err)
-		}
-		if n > 0 {
-			continue
-		}
-		if _, err := d.write.ExecContext(ctx, o.SQL); err != nil {
-			return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // finishBulkSeedSearch brings the search index up to date after a bulk
