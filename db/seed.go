@@ -376,14 +376,22 @@ var seedDerived = []string{
 // keeps them, and its count, for the seed's whole run. It is all
 // recorded SQL, so any binary that finishes the seed puts them back.
 func seedDerivation(queueIndexes, queueTriggers []schemaObject) []string {
-	var drop, create []string
-	for _, o := range queueIndexes {
-		drop, create = append(drop, `DROP INDEX "`+o.Name+`"`), append(create, o.SQL)
-	}
-	for _, o := range queueTriggers {
-		drop, create = append(drop, `DROP TRIGGER "`+o.Name+`"`), append(create, o.SQL)
+	drop := slices.Concat(dropStatements("INDEX", queueIndexes), dropStatements("TRIGGER", queueTriggers))
+	var create []string
+	for _, o := range slices.Concat(queueIndexes, queueTriggers) {
+		create = append(create, o.SQL)
 	}
 	return slices.Concat(searchSwappedGuard, drop, seedDerived, create)
+}
+
+// dropStatements are the statements that drop objs, of a kind (INDEX,
+// TRIGGER).
+func dropStatements(kind string, objs []schemaObject) []string {
+	drops := make([]string, len(objs))
+	for i, o := range objs {
+		drops[i] = "DROP " + kind + ` "` + o.Name + `"`
+	}
+	return drops
 }
 
 // bulkSeedSearchSwapped is the settings key the search index's swap
@@ -416,7 +424,10 @@ const bulkSeedCacheKiB = 64 * 1024
 
 // bulkSeedSearchHash is the aside search index's in-memory term buffer
 // (FTS5 "hashsize", 1 MiB by default). Each time it fills, the index
-// writes a segment; fewer, larger segments are cheaper to optimise.
+// writes a segment; fewer, larger segments are cheaper to optimise. The
+// index also writes one at the end of every statement, so the aside
+// index's segments are its statements (5,000 applicants each), which the
+// default would have cut into several.
 const bulkSeedSearchHash = 64 << 20
 
 // bulkSeedSearchConfig is the search index's merge and buffer settings
@@ -551,14 +562,7 @@ func (d *DB) startBulkSeed(ctx context.Context) (*bulkSeedRun, error) {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", bulkSeedSearchSwapped); err != nil {
 			return fmt.Errorf("db: seed: %w", err)
 		}
-		drops := make([]string, 0, len(st.Indexes)+len(st.Triggers))
-		for _, o := range st.Indexes {
-			drops = append(drops, `DROP INDEX "`+o.Name+`"`)
-		}
-		for _, o := range st.Triggers {
-			drops = append(drops, `DROP TRIGGER "`+o.Name+`"`)
-		}
-		for _, q := range drops {
+		for _, q := range slices.Concat(dropStatements("INDEX", st.Indexes), dropStatements("TRIGGER", st.Triggers)) {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("db: seed: %s: %w", q, err)
 			}

@@ -222,9 +222,10 @@ func (s *searchAside) run(ctx context.Context, d *DB, upTo int64) {
 
 // swapIn waits for the aside index to finish, then replaces the store's
 // search index with it, in one transaction, unless another connection
-// wrote to the store since the aside one began (errStoreWritten). It runs on a connection of its
-// own that is thrown away afterwards: the search index caches its layout
-// per connection, and the copy goes round it.
+// wrote to the store since the aside one began (errStoreWritten). It
+// runs on a connection of its own that is thrown away afterwards: the
+// search index caches its layout per connection, and the copy goes round
+// it.
 func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 	if err := s.finish(); err != nil {
 		return err
