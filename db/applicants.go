@@ -97,8 +97,8 @@ func (d *DB) createApplicantTx(ctx context.Context, tx *sql.Tx, n NewApplicant) 
 	return id, nil
 }
 
-// reindexApplicant rewrites the applicant's search row from its current
-// name, email and provider references (or removes it once archived).
+// reindexApplicant rewrites the applicant's search rows from its current
+// name, email and provider references (or removes them once archived).
 func reindexApplicant(ctx context.Context, tx *sql.Tx, id int64) error {
 	var name, email, refs string
 	var archived sql.NullInt64
@@ -106,14 +106,18 @@ func reindexApplicant(ctx context.Context, tx *sql.Tx, id int64) error {
 	if err != nil {
 		return fmt.Errorf("db: reindex applicant: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM applicant_search WHERE rowid = ?", id); err != nil {
-		return fmt.Errorf("db: reindex applicant: %w", err)
-	}
-	if archived.Valid {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO applicant_search(rowid, name, email, refs) VALUES (?, ?, ?, ?)", id, name, searchEmail(email), refs); err != nil {
-		return fmt.Errorf("db: reindex applicant: %w", err)
+	doc := []any{id, name, searchEmail(email), refs}
+	for _, t := range searchTables {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.name+" WHERE rowid = ?", id); err != nil {
+			return fmt.Errorf("db: reindex applicant: %w", err)
+		}
+		if archived.Valid {
+			continue
+		}
+		row := t.batch([][]any{doc})
+		if _, err := tx.ExecContext(ctx, seedInsertSQL(row, 1), row.rows[0]...); err != nil {
+			return fmt.Errorf("db: reindex applicant: %w", err)
+		}
 	}
 	return nil
 }
@@ -250,78 +254,142 @@ func (d *DB) ListApplicants(ctx context.Context, f ApplicantFilter) (ApplicantPa
 	if f.Limit <= 0 || f.Limit > MaxPageSize {
 		f.Limit = 50
 	}
-	// Each filter combination reads one index in page order: the search
-	// index by rowid, a provider's links by their update time, or the
-	// applicants by theirs. The shape picks the table, the status column,
-	// the keyset and the order; the conditions are shared.
-	var from, statusCol, after, order string
-	var afterArgs, args []any
-	match := ftsQuery(f.Query)
-	switch {
-	case match != "":
-		from = listColumns("a.updated_at") + " FROM applicant_search s JOIN applicants a ON a.id = s.rowid WHERE applicant_search MATCH ?"
-		args = append(args, match)
-		statusCol, after, afterArgs, order = "a.status", "s.rowid < ?", []any{f.After.ID}, "s.rowid DESC"
-	case f.Provider != "":
-		from = listColumns("l.updated_at") + " FROM provider_links l JOIN applicants a ON a.id = l.applicant_id WHERE l.provider = ?"
-		args = append(args, f.Provider)
-		statusCol, after, order = "l.status", "(l.updated_at, l.applicant_id) < (?, ?)", "l.updated_at DESC, l.applicant_id DESC"
-		afterArgs = []any{f.After.UpdatedAt, f.After.ID}
-	default:
-		from = listColumns("a.updated_at") + " FROM applicants a WHERE 1=1"
-		statusCol, after, order = "a.status", "(a.updated_at, a.id) < (?, ?)", "a.updated_at DESC, a.id DESC"
-		afterArgs = []any{f.After.UpdatedAt, f.After.ID}
+	var rows []Applicant
+	var err error
+	names := ftsQuery(f.Query)
+	if names != "" {
+		// Every word in the names and emails, or every word in the refs
+		// (db/search.go): a page of each, merged.
+		var byRef []Applicant
+		if rows, err = d.listRows(ctx, f, searchShape(f, "applicant_search", names)); err == nil {
+			byRef, err = d.listRows(ctx, f, searchShape(f, "applicant_ref_search", refFTSQuery(f.Query)))
+		}
+		rows = mergeNewestFirst(rows, byRef, f.Limit+1)
+	} else {
+		rows, err = d.listRows(ctx, f, listShape(f))
 	}
+	if err != nil {
+		return ApplicantPage{}, err
+	}
+	if err := d.assigneeEmails(ctx, rows); err != nil {
+		return ApplicantPage{}, err
+	}
+	page := ApplicantPage{Rows: rows}
+	if len(page.Rows) > f.Limit {
+		page.Rows = page.Rows[:f.Limit]
+		last := page.Rows[f.Limit-1]
+		page.Next = Cursor{UpdatedAt: last.UpdatedAt.UnixMilli(), ID: last.ID}
+		if names != "" {
+			page.Next.UpdatedAt = 0
+		}
+	}
+	return page, nil
+}
+
+// listQueryShape is how a list query reads one index in page order: the
+// table and its conditions, the status column, the keyset and the order.
+type listQueryShape struct {
+	search    bool // a search table's matches
+	from      string
+	args      []any
+	statusCol string
+	after     string
+	afterArgs []any
+	order     string
+}
+
+// listShape reads a provider's links by their update time, or the
+// applicants by theirs.
+func listShape(f ApplicantFilter) listQueryShape {
+	if f.Provider != "" {
+		return listQueryShape{
+			from: listColumns("l.updated_at") + " FROM provider_links l JOIN applicants a ON a.id = l.applicant_id WHERE l.provider = ?",
+			args: []any{f.Provider}, statusCol: "l.status",
+			after: "(l.updated_at, l.applicant_id) < (?, ?)", afterArgs: []any{f.After.UpdatedAt, f.After.ID},
+			order: "l.updated_at DESC, l.applicant_id DESC",
+		}
+	}
+	return listQueryShape{
+		from:      listColumns("a.updated_at") + " FROM applicants a WHERE 1=1",
+		statusCol: "a.status",
+		after:     "(a.updated_at, a.id) < (?, ?)", afterArgs: []any{f.After.UpdatedAt, f.After.ID},
+		order: "a.updated_at DESC, a.id DESC",
+	}
+}
+
+// searchShape reads the matches of a search table by rowid.
+func searchShape(f ApplicantFilter, table, match string) listQueryShape {
+	return listQueryShape{
+		search: true,
+		from:   listColumns("a.updated_at") + " FROM " + table + " s JOIN applicants a ON a.id = s.rowid WHERE " + table + " MATCH ?",
+		args:   []any{match}, statusCol: "a.status",
+		after: "s.rowid < ?", afterArgs: []any{f.After.ID},
+		order: "s.rowid DESC",
+	}
+}
+
+// listRows reads up to f.Limit+1 rows of the list in sh's order, with f's
+// filters.
+func (d *DB) listRows(ctx context.Context, f ApplicantFilter, sh listQueryShape) ([]Applicant, error) {
 	var q strings.Builder
-	q.WriteString("SELECT " + from)
+	q.WriteString("SELECT " + sh.from)
+	args := slices.Clone(sh.args)
 	where := func(cond string, condArgs ...any) {
 		q.WriteString(" AND " + cond)
 		args = append(args, condArgs...)
 	}
-	if match != "" && f.Provider != "" {
+	if sh.search && f.Provider != "" {
 		where("EXISTS (SELECT 1 FROM provider_links l WHERE l.applicant_id = a.id AND l.provider = ?)", f.Provider)
 	}
 	if f.Status != "" {
-		where(statusCol+" = ?", f.Status)
+		where(sh.statusCol+" = ?", f.Status)
 	}
 	if f.CreatedBy != 0 {
 		where("a.created_by = ?", f.CreatedBy)
 	}
 	if !f.After.IsZero() {
-		where(after, afterArgs...)
+		where(sh.after, sh.afterArgs...)
 	}
-	q.WriteString(" ORDER BY " + order + " LIMIT ?")
+	q.WriteString(" ORDER BY " + sh.order + " LIMIT ?")
 	args = append(args, f.Limit+1)
 	rows, err := d.read.QueryContext(ctx, q.String(), args...)
 	if err != nil {
-		return ApplicantPage{}, fmt.Errorf("db: list applicants: %w", err)
+		return nil, fmt.Errorf("db: list applicants: %w", err)
 	}
 	defer rows.Close()
-	page := ApplicantPage{Rows: make([]Applicant, 0, f.Limit+1)}
+	out := make([]Applicant, 0, f.Limit+1)
 	row := newListRow()
 	for rows.Next() {
 		a, err := row.scan(d, rows)
 		if err != nil {
-			return ApplicantPage{}, fmt.Errorf("db: list applicants: %w", err)
+			return nil, fmt.Errorf("db: list applicants: %w", err)
 		}
-		page.Rows = append(page.Rows, a)
+		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
-		return ApplicantPage{}, fmt.Errorf("db: list applicants: %w", err)
+		return nil, fmt.Errorf("db: list applicants: %w", err)
 	}
-	rows.Close()
-	if err := d.assigneeEmails(ctx, page.Rows); err != nil {
-		return ApplicantPage{}, err
+	return out, nil
+}
+
+// mergeNewestFirst merges two lists of applicants in descending id order
+// into one of at most n, each applicant once.
+func mergeNewestFirst(a, b []Applicant, n int) []Applicant {
+	if len(b) == 0 {
+		return a[:min(len(a), n)]
 	}
-	if len(page.Rows) > f.Limit {
-		page.Rows = page.Rows[:f.Limit]
-		last := page.Rows[f.Limit-1]
-		page.Next = Cursor{UpdatedAt: last.UpdatedAt.UnixMilli(), ID: last.ID}
-		if match != "" {
-			page.Next.UpdatedAt = 0
+	out := make([]Applicant, 0, min(n, len(a)+len(b)))
+	for len(out) < n && (len(a) > 0 || len(b) > 0) {
+		switch {
+		case len(b) == 0 || (len(a) > 0 && a[0].ID > b[0].ID):
+			out, a = append(out, a[0]), a[1:]
+		case len(a) == 0 || b[0].ID > a[0].ID:
+			out, b = append(out, b[0]), b[1:]
+		default: // found by both
+			out, a, b = append(out, a[0]), a[1:], b[1:]
 		}
 	}
-	return page, nil
+	return out
 }
 
 // assigneeEmails fills in the assignees' emails of a page of list rows
@@ -406,6 +474,41 @@ func searchWords(s string) []string {
 		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_')
 	})
 	return words[:min(len(words), 8)]
+}
+
+// RefPrefixMin is how many characters of a ref or provider id a search
+// needs to match it by how it begins; shorter words match a whole word
+// ("did", "eth"). The refs table has no prefix indexes (db/search.go), so
+// a prefix is a range of index terms merged before the first row, and
+// nearly every ref is a term: at 1M applicants "kd-b" would be 31,000 of
+// them and "kd-b32" about 30. Ids that share a long prefix (hex ids with
+// leading zeros) would cost more, as a long name prefix does
+// (prefixTerm).
+const RefPrefixMin = 6
+
+// RefTooShort reports whether a search for q has a word that could begin
+// a ref or provider id but is too short to find one by its beginning.
+func RefTooShort(q string) bool {
+	for _, w := range searchWords(q) {
+		if n := utf8.RuneCountInString(w); n > 1 && n < RefPrefixMin {
+			return true
+		}
+	}
+	return false
+}
+
+// refFTSQuery is ftsQuery for the refs table: each word a quoted term,
+// a prefix from RefPrefixMin characters on, all terms required.
+func refFTSQuery(s string) string {
+	var terms []string
+	for _, w := range searchWords(s) {
+		if utf8.RuneCountInString(w) < RefPrefixMin {
+			terms = append(terms, `"`+w+`"`)
+		} else {
+			terms = append(terms, `"`+w+`"*`)
+		}
+	}
+	return strings.Join(terms, " AND ")
 }
 
 // ftsQuery turns what a user typed into a safe FTS5 query: each word

@@ -243,8 +243,13 @@ type archiveSchema struct {
 func (s *archiveSchema) finish(ctx context.Context) error {
 	for len(s.search) > 0 {
 		n := min(len(s.search), 500)
-		if _, err := s.tx.ExecContext(ctx, "DELETE FROM applicant_search WHERE rowid IN ("+idList(s.search[:n])+")"); err != nil {
-			return fmt.Errorf("db: archive: search rows: %w", err)
+		for _, t := range searchTables {
+			if !s.has(t.name) { // a schema before migration 016, being restored
+				continue
+			}
+			if _, err := s.tx.ExecContext(ctx, "DELETE FROM "+t.name+" WHERE rowid IN ("+idList(s.search[:n])+")"); err != nil {
+				return fmt.Errorf("db: archive: search rows: %w", err)
+			}
 		}
 		s.search = s.search[n:]
 	}

@@ -367,12 +367,19 @@ func (d *DB) scrubSnapshot(ctx context.Context, snap *sql.DB, keysTmp string, re
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM applicants WHERE archived_at IS NULL").Scan(&rep.Applicants); err != nil {
 		return fmt.Errorf("db: backup: %w", err)
 	}
+	for _, t := range searchTables {
+		if !sch.has(t.name) {
+			continue
+		}
+		if err := emptySearchTable(ctx, tx, t.name); err != nil {
+			return fmt.Errorf("db: backup: scrub: %w", err)
+		}
+	}
 	marker, _ := json.Marshal(map[string]any{"at": d.now().UTC(), "kek_id": d.kek.ID(), "keys": rep.Keys})
 	for _, q := range []struct {
 		query string
 		args  []any
 	}{
-		{"INSERT INTO applicant_search(applicant_search) VALUES ('delete-all')", nil},
 		{"DELETE FROM data_keys", nil},
 		{"DELETE FROM sessions", nil},
 		{"INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", []any{snapshotMarker, string(marker)}},

@@ -1,8 +1,15 @@
 package db
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
 	"strings"
 	"unicode"
+
+	"modernc.org/sqlite"
 )
 
 // searchEmail is how an email goes into the search index: letters and
@@ -37,4 +44,175 @@ func splitLettersDigits(w string) (letters, digits string, ok bool) {
 		return "", "", false
 	}
 	return letters, digits, true
+}
+
+// The search index is two FTS5 tables (migration 016). applicant_search
+// holds names and emails, with prefix indexes (migration 009) so that a
+// search as one types reads one index term newest first.
+// applicant_ref_search holds the applicant's ref and its providers'
+// references and ids, without: nearly every one of those is a word of its
+// own, and its seven prefix entries were each a term of their own too.
+// At 300k applicants one table with refs took 15.5 s to build and 184 MB,
+// the two 9.2 s and 90 MB; the search index sets the pace of a bulk seed.
+// A ref is found by its first RefPrefixMin characters or more
+// (refFTSQuery). A search matches every word in the names and emails, or
+// every word in the refs, not some words in each.
+
+// The fields of an applicant's search document, as a seed and
+// searchRows make it: []any{id, name, searchEmail(email), refs}.
+const (
+	docID = iota
+	docName
+	docEmail
+	docRefs
+)
+
+// searchDocFields names the fields a search table's columns may hold.
+var searchDocFields = map[string]int{"name": docName, "email": docEmail, "refs": docRefs}
+
+// searchTable is one FTS5 table of the search index and the document
+// field each of its columns holds.
+type searchTable struct {
+	name    string
+	columns []string
+}
+
+// searchTables is the search index of the current schema.
+var searchTables = []searchTable{
+	{"applicant_search", []string{"name", "email"}},
+	{"applicant_ref_search", []string{"refs"}},
+}
+
+// isSearchTable reports whether table is one of the search index's.
+func isSearchTable(table string) bool {
+	return table == "applicant_search" || table == "applicant_ref_search"
+}
+
+// insertColumns are the columns an INSERT of the table's rows names.
+func (t searchTable) insertColumns() string { return "rowid, " + strings.Join(t.columns, ", ") }
+
+// batch is the table's rows of a batch of search documents.
+func (t searchTable) batch(docs [][]any) seedTable {
+	rows := make([][]any, len(docs))
+	for i, doc := range docs {
+		row := make([]any, 1+len(t.columns))
+		row[0] = doc[docID]
+		for j, c := range t.columns {
+			row[1+j] = doc[searchDocFields[c]]
+		}
+		rows[i] = row
+	}
+	return seedTable{t.name, t.insertColumns(), rows}
+}
+
+// storeSearchTables reads which search tables the store has and their
+// columns. It is searchTables once migrated; a bulk seed that an earlier
+// binary began is finished before the migrations run, on the schema it
+// began with (one applicant_search with a refs column).
+func storeSearchTables(ctx context.Context, q querier) ([]searchTable, error) {
+	var tables []searchTable
+	for _, name := range []string{"applicant_search", "applicant_ref_search"} {
+		rows, err := q.QueryContext(ctx, "SELECT name FROM pragma_table_info(?) ORDER BY cid", name)
+		if err != nil {
+			return nil, fmt.Errorf("db: search tables: %w", err)
+		}
+		t := searchTable{name: name}
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("db: search tables: %w", err)
+			}
+			if _, ok := searchDocFields[c]; !ok {
+				rows.Close()
+				return nil, fmt.Errorf("db: search tables: %s has a column %q no search document fills", name, c)
+			}
+			t.columns = append(t.columns, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("db: search tables: %w", err)
+		}
+		if len(t.columns) > 0 {
+			tables = append(tables, t)
+		}
+	}
+	if len(tables) == 0 {
+		return nil, errors.New("db: search tables: the store has no search index")
+	}
+	return tables, nil
+}
+
+// emptySearchTable empties the search table name in tx: it drops the
+// table and creates it again, with its settings. FTS5's delete-all is for
+// tables without content of their own, and a DELETE would read and
+// tokenize every row again to take it out of the index.
+func emptySearchTable(ctx context.Context, tx *sql.Tx, name string) error {
+	var def string
+	if err := tx.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&def); err != nil {
+		return fmt.Errorf("empty %s: %w", name, err)
+	}
+	config, err := searchConfig(ctx, tx, name)
+	if err != nil {
+		return fmt.Errorf("empty %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "DROP TABLE "+name); err != nil {
+		return fmt.Errorf("empty %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, def); err != nil {
+		return fmt.Errorf("empty %s: %w", name, err)
+	}
+	if err := setConfig(ctx, tx, name, config); err != nil {
+		return fmt.Errorf("empty %s: %w", name, err)
+	}
+	return nil
+}
+
+// searchConfig reads the settings of the search table name (its
+// _config shadow table).
+func searchConfig(ctx context.Context, q querier, name string) ([][2]any, error) {
+	var config [][2]any
+	rows, err := q.QueryContext(ctx, "SELECT k, v FROM "+name+"_config")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kv [2]any
+		if err := rows.Scan(&kv[0], &kv[1]); err != nil {
+			return nil, err
+		}
+		config = append(config, kv)
+	}
+	return config, rows.Err()
+}
+
+// setConfig writes settings searchConfig read into the search table name.
+func setConfig(ctx context.Context, db execer, name string, config [][2]any) error {
+	for _, kv := range config {
+		if _, err := db.ExecContext(ctx, "INSERT OR REPLACE INTO "+name+"_config(k, v) VALUES (?, ?)", kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchEmailFunc is searchEmail as an SQL function, for migrations that
+// rebuild the search index from the tables.
+const searchEmailFunc = "kycdesk_search_email"
+
+func init() {
+	err := sqlite.RegisterDeterministicScalarFunction(searchEmailFunc, 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return searchEmail(v), nil
+		case nil:
+			return nil, nil
+		default:
+			return nil, fmt.Errorf("%s: want text, got %T", searchEmailFunc, v)
+		}
+	})
+	if err != nil {
+		panic("db: " + err.Error())
+	}
 }

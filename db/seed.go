@@ -657,10 +657,14 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 				return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
 			}
 		}
-		if err := setSearchConfig(ctx, tx, false); err != nil {
+		tables, err := storeSearchTables(ctx, tx)
+		if err == nil {
+			err = setSearchConfig(ctx, tx, tables, false)
+		}
+		if err != nil {
 			return fmt.Errorf("db: finish bulk seed: %w", err)
 		}
-		_, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key IN (?, ?)", bulkSeedPending, bulkSeedSearchSwapped)
+		_, err = tx.ExecContext(ctx, "DELETE FROM settings WHERE key IN (?, ?)", bulkSeedPending, bulkSeedSearchSwapped)
 		return err
 	})
 	return err == nil, err
@@ -707,8 +711,12 @@ func (d *DB) buildIndexes(ctx context.Context, indexes []schemaObject) error {
 // index, which only needs optimising.
 func (d *DB) finishBulkSeedSearch(ctx context.Context, st bulkSeedState, live *searchAside) error {
 	if !st.SearchAside {
-		if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')"); err != nil {
-			return fmt.Errorf("db: finish bulk seed: search optimize: %w", err)
+		tables, err := storeSearchTables(ctx, d.write)
+		if err == nil {
+			err = optimizeSearch(ctx, d.write, tables)
+		}
+		if err != nil {
+			return fmt.Errorf("db: finish bulk seed: %w", err)
 		}
 		return nil
 	}
@@ -788,7 +796,9 @@ func (b *seedBatch) tables(bulk bool) []seedTable {
 		{"verifications", "id, applicant_id, provider, reference, status, provider_status, token, token_expires_at, created_at, updated_at", b.vers},
 	}
 	if !bulk {
-		tables = append(tables, seedTable{"applicant_search", searchColumns, b.search})
+		for _, t := range searchTables {
+			tables = append(tables, t.batch(b.search))
+		}
 	}
 	return tables
 }
@@ -983,7 +993,7 @@ const (
 
 // maxVariables is the largest statement for t's table.
 func (t seedTable) maxVariables() int {
-	if t.table == "applicant_search" {
+	if isSearchTable(t.table) {
 		return maxSearchVariables
 	}
 	return maxStoreVariables
@@ -1153,16 +1163,19 @@ func seedToken(i, n int) string {
 	return sortedBase64.EncodeToString(b[:])
 }
 
+// seedExternalID is a provider's id for an applicant, every digit random:
+// ids that all began with zeros would all share a prefix, and a search
+// for one by its beginning would merge them all (RefPrefixMin).
 func seedExternalID(rng *rand.Rand, provider string) string {
 	switch provider {
 	case "blockpass":
-		return fmt.Sprintf("%024x", rng.Uint64())
+		return fmt.Sprintf("%016x%08x", rng.Uint64(), rng.Uint32())
 	case "corepass":
-		return fmt.Sprintf("cb%02d%040x", 10+rng.IntN(89), rng.Uint64())
+		return fmt.Sprintf("cb%02d%016x%016x%08x", 10+rng.IntN(89), rng.Uint64(), rng.Uint64(), rng.Uint32())
 	case "verifyyou":
 		return fmt.Sprintf("vy_%016x", rng.Uint64())
 	case "selfkey":
-		return fmt.Sprintf("did:eth:0x%040x", rng.Uint64())
+		return fmt.Sprintf("did:eth:0x%016x%016x%08x", rng.Uint64(), rng.Uint64(), rng.Uint32())
 	default:
 		return fmt.Sprintf("%08x-%04x", rng.Uint32(), rng.Uint32()&0xffff)
 	}

@@ -38,9 +38,6 @@ const searchAsideSuffix = "-seed-search"
 // the segments back from the operating system's cache.
 const searchAsideCacheKiB = 32 * 1024
 
-// searchColumns are the search table's columns, as a seed inserts them.
-const searchColumns = "rowid, name, email, refs"
-
 // errStoreWritten: another connection wrote to the store while a search
 // index was built aside.
 var errStoreWritten = errors.New("db: the store was written to while its search index was built; a bulk seed needs it to itself")
@@ -49,10 +46,11 @@ var errStoreWritten = errors.New("db: the store was written to while its search 
 type searchAside struct {
 	path    string
 	db      *sql.DB
-	since   storeVersion // the store's when it began
-	docs    chan [][]any // batches of search rows (searchColumns)
-	last    sync.Once    // closes docs
-	aborted atomic.Bool  // close: stop without finishing
+	tables  []searchTable // the store's
+	since   storeVersion  // the store's when it began
+	docs    chan [][]any  // batches of search documents (docID...)
+	last    sync.Once     // closes docs
+	aborted atomic.Bool   // close: stop without finishing
 	done    chan struct{}
 	err     error // the build's, once done is closed
 }
@@ -120,48 +118,56 @@ func (s *searchAside) open(ctx context.Context, d *DB) error {
 	if err != nil {
 		return err
 	}
+	if s.tables, err = storeSearchTables(ctx, d.write); err != nil {
+		return err
+	}
+	for _, t := range s.tables {
+		if err := s.copyTable(ctx, d, t); err != nil {
+			return err
+		}
+	}
+	return setSearchConfig(ctx, s.db, s.tables, true)
+}
+
+// copyTable creates the search table t in the aside file as the store
+// defines it, with the store's settings for it.
+func (s *searchAside) copyTable(ctx context.Context, d *DB, t searchTable) error {
 	var def string
-	if err := d.write.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = 'applicant_search'").Scan(&def); err != nil {
+	if err := d.write.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = ?", t.name).Scan(&def); err != nil {
 		return err
 	}
 	if _, err := s.db.ExecContext(ctx, def); err != nil {
 		return err
 	}
-	var config [][2]any
-	rows, err := d.write.QueryContext(ctx, "SELECT k, v FROM applicant_search_config")
+	config, err := searchConfig(ctx, d.write, t.name)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var kv [2]any
-		if err := rows.Scan(&kv[0], &kv[1]); err != nil {
-			rows.Close()
-			return err
-		}
-		config = append(config, kv)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, kv := range config {
-		if _, err := s.db.ExecContext(ctx, "INSERT OR REPLACE INTO applicant_search_config(k, v) VALUES (?, ?)", kv[0], kv[1]); err != nil {
-			return err
-		}
-	}
-	return setSearchConfig(ctx, s.db, true)
+	return setConfig(ctx, s.db, t.name, config)
 }
 
-// setSearchConfig gives the search index bulkSeedSearchConfig's settings
+// setSearchConfig gives the search tables bulkSeedSearchConfig's settings
 // for a bulk seed, or FTS5's defaults.
-func setSearchConfig(ctx context.Context, db execer, bulk bool) error {
-	for _, c := range bulkSeedSearchConfig {
-		v := c.was
-		if bulk {
-			v = c.during
+func setSearchConfig(ctx context.Context, db execer, tables []searchTable, bulk bool) error {
+	for _, t := range tables {
+		for _, c := range bulkSeedSearchConfig {
+			v := c.was
+			if bulk {
+				v = c.during
+			}
+			if _, err := db.ExecContext(ctx, "INSERT INTO "+t.name+"("+t.name+", rank) VALUES(?, ?)", c.key, v); err != nil {
+				return fmt.Errorf("search %s %s: %w", t.name, c.key, err)
+			}
 		}
-		if _, err := db.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES(?, ?)", c.key, v); err != nil {
-			return fmt.Errorf("search %s: %w", c.key, err)
+	}
+	return nil
+}
+
+// optimizeSearch merges each of the search tables into one segment.
+func optimizeSearch(ctx context.Context, db execer, tables []searchTable) error {
+	for _, t := range tables {
+		if _, err := db.ExecContext(ctx, "INSERT INTO "+t.name+"("+t.name+") VALUES('optimize')"); err != nil {
+			return fmt.Errorf("search %s optimize: %w", t.name, err)
 		}
 	}
 	return nil
@@ -190,12 +196,22 @@ func (s *searchAside) run(ctx context.Context, d *DB, upTo int64) {
 	defer close(s.done)
 	ins := newSeedInserter(s.db)
 	defer ins.close()
-	insert := func(rows [][]any) error {
-		t := seedTable{"applicant_search", searchColumns, rows}
-		if err := ins.prepare(ctx, []seedTable{t}); err != nil {
+	insert := func(docs [][]any) error {
+		tables := make([]seedTable, len(s.tables))
+		for i, t := range s.tables {
+			tables[i] = t.batch(docs)
+		}
+		if err := ins.prepare(ctx, tables); err != nil {
 			return err
 		}
-		return inTxOn(ctx, s.db, func(tx *sql.Tx) error { return ins.insert(ctx, tx, t) })
+		return inTxOn(ctx, s.db, func(tx *sql.Tx) error {
+			for _, t := range tables {
+				if err := ins.insert(ctx, tx, t); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	for after := int64(0); s.err == nil && after < upTo && !s.aborted.Load(); {
 		var rows [][]any
@@ -213,7 +229,7 @@ func (s *searchAside) run(ctx context.Context, d *DB, upTo int64) {
 		}
 	}
 	if s.err == nil && !s.aborted.Load() {
-		_, s.err = s.db.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search) VALUES('optimize')")
+		s.err = optimizeSearch(ctx, s.db, s.tables)
 	}
 	if s.err != nil {
 		s.err = fmt.Errorf("db: seed: search index aside: %w", s.err)
@@ -251,10 +267,13 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 		if now != s.since {
 			return errStoreWritten
 		}
-		for _, table := range []string{"applicant_search_data", "applicant_search_idx", "applicant_search_docsize"} {
-			for _, q := range []string{"DELETE FROM main." + table, "INSERT INTO main." + table + " SELECT * FROM seed_search." + table} {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("db: seed: search index swap: %s: %w", q, err)
+		for _, t := range s.tables {
+			for _, shadow := range []string{"_data", "_idx", "_content"} {
+				table := t.name + shadow
+				for _, q := range []string{"DELETE FROM main." + table, "INSERT INTO main." + table + " SELECT * FROM seed_search." + table} {
+					if _, err := tx.ExecContext(ctx, q); err != nil {
+						return fmt.Errorf("db: seed: search index swap: %s: %w", q, err)
+					}
 				}
 			}
 		}
@@ -293,7 +312,7 @@ const searchRowBatch = 10000
 const searchRowColumns = `a.display_name, a.email, a.ref || ' ' || COALESCE((SELECT group_concat(reference || ' ' || external_id, ' ')
 	FROM provider_links WHERE applicant_id = a.id), '')`
 
-// searchRows reads the search rows of up to searchRowBatch unarchived
+// searchRows reads the search documents of up to searchRowBatch unarchived
 // applicants with ids in (after, upTo], in id order.
 func searchRows(ctx context.Context, q querier, after, upTo int64) ([][]any, error) {
 	rows, err := q.QueryContext(ctx, "SELECT a.id, "+searchRowColumns+" FROM applicants a WHERE a.id > ? AND a.id <= ? AND a.archived_at IS NULL ORDER BY a.id LIMIT ?",

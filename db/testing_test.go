@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,8 +49,12 @@ func searchCount(t *testing.T, d *DB, q string) int {
 
 // searchIntegrity runs FTS5's own integrity check of the search index.
 func searchIntegrity(d *DB) error {
-	_, err := d.write.ExecContext(context.Background(), "INSERT INTO applicant_search(applicant_search, rank) VALUES('integrity-check', 0)")
-	return err
+	for _, t := range searchTables {
+		if _, err := d.write.ExecContext(context.Background(), "INSERT INTO "+t.name+"("+t.name+", rank) VALUES('integrity-check', 0)"); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	return nil
 }
 
 // queryPlan is SQLite's plan for q, its steps joined by "; ".

@@ -104,8 +104,11 @@ func (h *applicantsHandler) list(c echo.Context) error {
 	if st.Can(authz.StartVerification) {
 		v.SelfKeySim = h.selfKey.simURL("")
 	}
-	if db.OnlyWholeWords(f.Q) {
+	switch {
+	case db.OnlyWholeWords(f.Q):
 		v.Notice = "One character finds that word whole, such as an initial. Type more to search names, emails and references by how they begin."
+	case len(page.Rows) == 0 && db.RefTooShort(f.Q):
+		v.Notice = fmt.Sprintf("References and provider ids are found from their first %d characters. Type more of one to find it.", db.RefPrefixMin)
 	}
 	if v.Retention, err = h.archive.badges(c.Request().Context(), page.Rows); err != nil {
 		return err
