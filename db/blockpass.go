@@ -255,7 +255,7 @@ func learnRecordID(ctx context.Context, tx *sql.Tx, verificationID int64, record
 // verification has no end-user page (its token is born expired): the
 // candidate is already in the Blockpass app.
 func (d *DB) createBlockpassVerification(ctx context.Context, tx *sql.Tx, c BlockpassCandidate, status, providerStatus string, now int64) (int64, error) {
-	applicantID, err := d.createApplicantTx(ctx, tx, NewApplicant{Name: c.Name, Email: c.Email})
+	applicantID, err := d.createUnindexedApplicantTx(ctx, tx, NewApplicant{Name: c.Name, Email: c.Email})
 	if err != nil {
 		return 0, err
 	}

@@ -300,3 +300,67 @@ func TestArchiveLeavesNoSearchTerms(t *testing.T) {
 		t.Error("the store lacks a live applicant's provider id; the scan proves nothing")
 	}
 }
+
+// TestReindexRewritesOnlyWhatChanged: reindexApplicant leaves a search
+// table whose row is current alone (a secure delete rewrites index
+// pages), rewrites the one that changed, and removes both once archived.
+func TestReindexRewritesOnlyWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	a, err := d.CreateApplicant(ctx, NewApplicant{Name: "Ada Quist", Email: "ada@example.org"}, AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := func(step func(tx *sql.Tx) error) (n int) {
+		t.Helper()
+		err := d.inTx(ctx, func(tx *sql.Tx) error {
+			if err := step(tx); err != nil {
+				return err
+			}
+			var before int
+			if err := tx.QueryRowContext(ctx, "SELECT total_changes()").Scan(&before); err != nil {
+				return err
+			}
+			if err := reindexApplicant(ctx, tx, a.ID); err != nil {
+				return err
+			}
+			return tx.QueryRowContext(ctx, "SELECT total_changes() - ?", before).Scan(&n)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	exec := func(q string, args ...any) func(tx *sql.Tx) error {
+		return func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err }
+	}
+	if n := changes(func(*sql.Tx) error { return nil }); n != 0 {
+		t.Errorf("reindexing an unchanged applicant changed %d rows, want 0", n)
+	}
+	// A new provider link rewrites the refs table's row only: half of what
+	// a new name and another link together rewrite.
+	link := func(provider, reference, external string) func(tx *sql.Tx) error {
+		return exec("INSERT INTO provider_links(applicant_id, provider, reference, external_id, status, updated_at) VALUES (?, ?, ?, ?, 'invited', 1)",
+			a.ID, provider, reference, external)
+	}
+	oneTable := changes(link("verifyyou", "vy-abcdef1", "vy_0011223344"))
+	if searchCount(t, d, "vy_0011223344") != 1 || searchCount(t, d, "quist") != 1 {
+		t.Error("the applicant is not found by its new link's id and its name")
+	}
+	both := changes(func(tx *sql.Tx) error {
+		if err := exec("UPDATE applicants SET display_name = 'Ada Lindqvist' WHERE id = ?", a.ID)(tx); err != nil {
+			return err
+		}
+		return link("idfy", "id-abcdef1", "0badc0de-0001")(tx)
+	})
+	if oneTable == 0 || both != 2*oneTable {
+		t.Errorf("a new link changed %d rows, a new name and link %d: want one table's rewrite, then both", oneTable, both)
+	}
+	if searchCount(t, d, "quist") != 0 || searchCount(t, d, "lindqvist") != 1 || searchCount(t, d, "0badc0de-0001") != 1 {
+		t.Error("the search finds the old name, or not the new name or link")
+	}
+	changes(exec("UPDATE applicants SET archived_at = 1 WHERE id = ?", a.ID))
+	if n := searchRowsOf(t, d, a.ID); n != 0 {
+		t.Errorf("an archived applicant has %d search rows", n)
+	}
+}
