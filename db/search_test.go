@@ -364,3 +364,47 @@ func TestReindexRewritesOnlyWhatChanged(t *testing.T) {
 		t.Errorf("an archived applicant has %d search rows", n)
 	}
 }
+
+// TestBulkSeedOnTheOneTableSearchIndex: a bulk seed that a binary from
+// before migration 016 began is finished by this one before the
+// migrations run, on migration 009's one contentless search table. The
+// aside index, its swap and the finish work on the tables the store has;
+// migration 016 then splits them.
+func TestBulkSeedOnTheOneTableSearchIndex(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t0)
+	body, err := migrationFiles.ReadFile("migrations/009_search_prefixes.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DROP TABLE applicant_ref_search; DELETE FROM schema_migrations WHERE version = 16;"+string(body))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Seed(ctx, SeedOptions{N: 2000, Seed: 4, bulk: true}); err != nil {
+		t.Fatal(err)
+	}
+	var ref string
+	if err := d.read.QueryRowContext(ctx, "SELECT ref FROM applicants WHERE id = 1500").Scan(&ref); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := d.read.QueryRowContext(ctx, "SELECT count(*) FROM applicant_search WHERE applicant_search MATCH ?", `refs:"`+strings.ToLower(ref)+`"`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the one-table index finds the seeded ref %d times (%v), want 1", n, err)
+	}
+	if _, err := d.write.ExecContext(ctx, "INSERT INTO applicant_search(applicant_search, rank) VALUES('integrity-check', 0)"); err != nil {
+		t.Fatalf("the one-table index after the seed: %v", err)
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchCount(t, d, ref); got != 1 {
+		t.Errorf("after migration 016 the seeded ref finds %d applicants, want 1", got)
+	}
+	if err := searchIntegrity(d); err != nil {
+		t.Error(err)
+	}
+}

@@ -268,8 +268,11 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 			return errStoreWritten
 		}
 		for _, t := range s.tables {
-			for _, shadow := range []string{"_data", "_idx", "_content"} {
-				table := t.name + shadow
+			shadows, err := searchShadowTables(ctx, tx, t.name)
+			if err != nil {
+				return fmt.Errorf("db: seed: search index swap: %w", err)
+			}
+			for _, table := range shadows {
 				for _, q := range []string{"DELETE FROM main." + table, "INSERT INTO main." + table + " SELECT * FROM seed_search." + table} {
 					if _, err := tx.ExecContext(ctx, q); err != nil {
 						return fmt.Errorf("db: seed: search index swap: %s: %w", q, err)
@@ -282,6 +285,29 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 		}
 		return nil
 	})
+}
+
+// searchShadowTables are the tables that hold the search table name's
+// index and content, as the store has them: _data and _idx, _content
+// unless it is contentless (migration 016 gave it content), _docsize
+// unless columnsize=0 (migrations before 016 kept one). Its settings
+// (_config) are not among them: the aside index's are a bulk seed's.
+func searchShadowTables(ctx context.Context, q querier, name string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?, ?) ORDER BY name`,
+		name+"_content", name+"_data", name+"_docsize", name+"_idx")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		tables = append(tables, t)
+	}
+	return tables, rows.Err()
 }
 
 // close stops the aside build, if it runs, unfinished, and deletes its
