@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -85,7 +86,7 @@ var searchTables = []searchTable{
 
 // isSearchTable reports whether table is one of the search index's.
 func isSearchTable(table string) bool {
-	return table == "applicant_search" || table == "applicant_ref_search"
+	return slices.ContainsFunc(searchTables, func(t searchTable) bool { return t.name == table })
 }
 
 // insertColumns are the columns an INSERT of the table's rows names.
@@ -111,7 +112,8 @@ func (t searchTable) batch(docs [][]any) seedTable {
 // began with (one applicant_search with a refs column).
 func storeSearchTables(ctx context.Context, q querier) ([]searchTable, error) {
 	var tables []searchTable
-	for _, name := range []string{"applicant_search", "applicant_ref_search"} {
+	for _, st := range searchTables {
+		name := st.name
 		rows, err := q.QueryContext(ctx, "SELECT name FROM pragma_table_info(?) ORDER BY cid", name)
 		if err != nil {
 			return nil, fmt.Errorf("db: search tables: %w", err)

@@ -39,11 +39,13 @@ func TestBulkSeedPutsTheStoreBack(t *testing.T) {
 	if wrong != 0 {
 		t.Errorf("%d applicants list other providers than their links", wrong)
 	}
-	for key, want := range map[string]int{"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20} {
-		var got int
-		err := d.read.QueryRowContext(ctx, "SELECT v FROM applicant_search_config WHERE k = ?", key).Scan(&got)
-		if err != nil || got != want {
-			t.Errorf("search index %s = %d (%v), want %d", key, got, err, want)
+	for _, st := range searchTables {
+		for key, want := range map[string]int{"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20} {
+			var got int
+			err := d.read.QueryRowContext(ctx, "SELECT v FROM "+st.name+"_config WHERE k = ?", key).Scan(&got)
+			if err != nil || got != want {
+				t.Errorf("search table %s: %s = %d (%v), want %d", st.name, key, got, err, want)
+			}
 		}
 	}
 	var cache int
@@ -304,11 +306,14 @@ func TestBulkSeedSearchIndex(t *testing.T) {
 		if _, err := d.Archive(ctx, 1, ArchiveRequest{Reason: "test"}); err != nil {
 			t.Fatal(err)
 		}
-		// The write connection reads the search index, which then keeps
-		// its layout cached (a write would have dropped it).
+		// The write connection reads the search tables, which then keep
+		// their layout cached (a write would have dropped it).
 		var n int
 		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM applicant_search WHERE applicant_search MATCH 'quist'").Scan(&n); err != nil || n != 2 {
 			t.Fatalf("%d Quists before the seed (%v)", n, err)
+		}
+		if err := d.write.QueryRowContext(ctx, `SELECT count(*) FROM applicant_ref_search WHERE applicant_ref_search MATCH '"kd-"*'`).Scan(&n); err != nil || n == 0 {
+			t.Fatalf("%d refs before the seed (%v)", n, err)
 		}
 		if err := d.Seed(ctx, SeedOptions{N: 2000, Seed: 12, bulk: bulk}); err != nil {
 			t.Fatal(err)

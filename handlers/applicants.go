@@ -106,7 +106,7 @@ func (h *applicantsHandler) list(c echo.Context) error {
 	}
 	switch {
 	case db.OnlyWholeWords(f.Q):
-		v.Notice = "One character finds that word whole, such as an initial. Type more to search names, emails and references by how they begin."
+		v.Notice = fmt.Sprintf("One character finds that word whole, such as an initial. Type more to search names and emails by how they begin (references and provider ids from their first %d characters).", db.RefPrefixMin)
 	case len(page.Rows) == 0 && db.RefTooShort(f.Q):
 		v.Notice = fmt.Sprintf("References and provider ids are found from their first %d characters. Type more of one to find it.", db.RefPrefixMin)
 	}

@@ -84,6 +84,15 @@ func TestApplicantsList(t *testing.T) {
 		if !strings.Contains(doc.Find(`#applicant-results [role="status"]`).Text(), "One character finds that word whole") {
 			t.Error("no notice that one character matches whole words")
 		}
+		// The beginning of a ref, too short to find it.
+		short := a.Ref[:db.RefPrefixMin-1]
+		doc = parse(t, c.get("/applicants?q="+urlQuery(short), "HX-Request", "true"))
+		if doc.Find(`[data-testid="empty"]`).Length() != 1 {
+			t.Fatalf("search %q found applicants; the case proves nothing", short)
+		}
+		if !strings.Contains(doc.Find(`#applicant-results [role="status"]`).Text(), fmt.Sprintf("from their first %d characters", db.RefPrefixMin)) {
+			t.Errorf("no notice that %q is too short to find a reference", short)
+		}
 	})
 
 	t.Run("bad input gets a clear 400", func(t *testing.T) {
