@@ -373,17 +373,7 @@ func TestReindexRewritesOnlyWhatChanged(t *testing.T) {
 func TestBulkSeedOnTheOneTableSearchIndex(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t, t0)
-	body, err := migrationFiles.ReadFile("migrations/009_search_prefixes.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DROP TABLE applicant_ref_search; DELETE FROM schema_migrations WHERE version = 16;"+string(body))
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	backToOneTable(t, d)
 	if err := d.Seed(ctx, SeedOptions{N: 2000, Seed: 4, bulk: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -403,6 +393,63 @@ func TestBulkSeedOnTheOneTableSearchIndex(t *testing.T) {
 	}
 	if got := searchCount(t, d, ref); got != 1 {
 		t.Errorf("after migration 016 the seeded ref finds %d applicants, want 1", got)
+	}
+	if err := searchIntegrity(d); err != nil {
+		t.Error(err)
+	}
+}
+
+// backToOneTable puts d's search index back to migration 009's one
+// contentless table, with migration 016 not applied.
+func backToOneTable(t *testing.T, d *DB) {
+	t.Helper()
+	ctx := context.Background()
+	body, err := migrationFiles.ReadFile("migrations/009_search_prefixes.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DROP TABLE applicant_ref_search; DELETE FROM schema_migrations WHERE version = 16;"+string(body))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStoppedOneTableBulkSeedFinishesThenMigrates: the path of an upgrade
+// over a stopped bulk seed. The seed stopped on migration 009's one
+// table; Open finishes it (building that table's index from the tables,
+// as the seed's aside index died with it) before it migrates, and
+// migration 016 then splits the index.
+func TestStoppedOneTableBulkSeedFinishesThenMigrates(t *testing.T) {
+	ctx := context.Background()
+	open := reopenable(t)
+	d, err := open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backToOneTable(t, d)
+	run, _ := startBulkSeedBatch(t, d, SeedOptions{N: 800, Seed: 5})
+	run.die(t)
+	d.Close()
+	if d, err = open(Options{FinishBulkSeed: true}); err != nil {
+		t.Fatalf("open finishing the seed on the one-table index: %v", err)
+	}
+	defer d.Close()
+	if !d.FinishedBulkSeed() {
+		t.Fatal("Open did not finish the stopped seed")
+	}
+	if v, err := d.SchemaVersion(ctx); err != nil || v < 16 {
+		t.Fatalf("schema version %d (%v) after the finish, want migration 016 applied", v, err)
+	}
+	checkSearchFindsEvery(t, d, "Okafor")
+	var ref string
+	if err := d.read.QueryRowContext(ctx, "SELECT ref FROM applicants ORDER BY id DESC LIMIT 1").Scan(&ref); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchCount(t, d, ref); got != 1 {
+		t.Errorf("the last seeded ref finds %d applicants, want 1", got)
 	}
 	if err := searchIntegrity(d); err != nil {
 		t.Error(err)
