@@ -358,12 +358,12 @@ func searchShape(f ApplicantFilter, table, match string) listQueryShape {
 	}
 }
 
-// listRows reads up to f.Limit+1 rows of the list in sh's order, with f's
-// filters.
-func (d *DB) listRows(ctx context.Context, f ApplicantFilter, sh listQueryShape) ([]Applicant, error) {
+// listQuery is the query for up to f.Limit+1 rows of the list in sh's
+// order, with f's filters.
+func listQuery(f ApplicantFilter, sh listQueryShape) (string, []any) {
 	var q strings.Builder
 	q.WriteString("SELECT " + sh.from)
-	args := slices.Clone(sh.args)
+	args := sh.args // the shape's own, made for this query
 	where := func(cond string, condArgs ...any) {
 		q.WriteString(" AND " + cond)
 		args = append(args, condArgs...)
@@ -381,8 +381,13 @@ func (d *DB) listRows(ctx context.Context, f ApplicantFilter, sh listQueryShape)
 		where(sh.after, sh.afterArgs...)
 	}
 	q.WriteString(" ORDER BY " + sh.order + " LIMIT ?")
-	args = append(args, f.Limit+1)
-	rows, err := d.read.QueryContext(ctx, q.String(), args...)
+	return q.String(), append(args, f.Limit+1)
+}
+
+// listRows reads the rows listQuery selects.
+func (d *DB) listRows(ctx context.Context, f ApplicantFilter, sh listQueryShape) ([]Applicant, error) {
+	q, args := listQuery(f, sh)
+	rows, err := d.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list applicants: %w", err)
 	}

@@ -335,13 +335,13 @@ func TestPartialIndexesAreUsed(t *testing.T) {
 			t.Errorf("index %s: %q (%v), want a partial index", name, def, err)
 		}
 	}
+	creator := ApplicantFilter{CreatedBy: 3, Limit: 50}
+	creatorSQL, creatorArgs := listQuery(creator, listShape(creator))
 	for _, q := range []struct {
 		name, sql, index string
 		args             []any
 	}{
-		// ListApplicants' shape for a link creator.
-		{"a link creator's applicants", "SELECT a.id FROM applicants a WHERE 1=1 AND a.created_by = ? ORDER BY a.updated_at DESC, a.id DESC LIMIT 51",
-			"applicants_created_by", []any{3}},
+		{"a link creator's applicants", creatorSQL, "applicants_created_by", creatorArgs},
 		{"a provider's own ref", "SELECT id FROM verifications WHERE " + byOwnRef + " ORDER BY id DESC LIMIT 1",
 			"verifications_provider_own_ref", []any{"blockpass", "rec-1"}},
 	} {
