@@ -124,29 +124,23 @@ func reindexApplicant(ctx context.Context, tx *sql.Tx, id int64) error {
 	}
 	doc := []any{id, name, searchEmail(email), refs}
 	for _, t := range searchTables {
-		row := t.batch([][]any{doc})
-		stored := make([]any, len(t.columns))
-		ptrs := make([]any, len(stored))
-		for i := range stored {
-			ptrs[i] = &stored[i]
-		}
-		err := tx.QueryRowContext(ctx, "SELECT "+strings.Join(t.columns, ", ")+" FROM "+t.name+" WHERE rowid = ?", id).Scan(ptrs...)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
+		row := t.row(doc)
+		stored, found, err := t.stored(ctx, tx, id)
+		if err != nil {
 			return fmt.Errorf("db: reindex applicant: %w", err)
-		case !archived.Valid && slices.Equal(stored, row.rows[0][1:]):
+		}
+		if found && !archived.Valid && slices.Equal(stored, row[1:]) {
 			continue
-		default:
+		}
+		if found {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.name+" WHERE rowid = ?", id); err != nil {
 				return fmt.Errorf("db: reindex applicant: %w", err)
 			}
 		}
-		if archived.Valid {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, seedInsertSQL(row, 1), row.rows[0]...); err != nil {
-			return fmt.Errorf("db: reindex applicant: %w", err)
+		if !archived.Valid {
+			if _, err := tx.ExecContext(ctx, t.insertSQL(), row...); err != nil {
+				return fmt.Errorf("db: reindex applicant: %w", err)
+			}
 		}
 	}
 	return nil
@@ -472,9 +466,9 @@ func (d *DB) assigneeEmails(ctx context.Context, page []Applicant) error {
 // is a whole word instead ("o" of "O'Brien", an initial): the index has
 // no one-character prefixes, and the prefix query had to merge every term
 // starting with that character (refs and hex ids among them, when they
-// shared the table) before the first row (measured at 1M applicants: 42 ms for "o'brien", 0.3 ms
-// now). A one-character prefix index instead cost a 1M bulk seed 11 s more
-// CPU in a trial.
+// shared the table) before the first row (measured at 1M applicants:
+// 42 ms for "o'brien", 0.3 ms now). A one-character prefix index instead
+// cost a 1M bulk seed 11 s more CPU in a trial.
 func prefixTerm(w string) string {
 	if wholeWord(w) {
 		return `"` + w + `"`
@@ -521,15 +515,15 @@ func searchWords(s string) []string {
 // (prefixTerm).
 const RefPrefixMin = 6
 
+// refWholeWord reports whether the refs table matches w only as a whole
+// word: it is shorter than RefPrefixMin.
+func refWholeWord(w string) bool { return utf8.RuneCountInString(w) < RefPrefixMin }
+
 // RefTooShort reports whether a search for q has a word that could begin
-// a ref or provider id but is too short to find one by its beginning.
+// a ref or provider id but is too short to find one by its beginning
+// (one character is a whole word everywhere: OnlyWholeWords).
 func RefTooShort(q string) bool {
-	for _, w := range searchWords(q) {
-		if n := utf8.RuneCountInString(w); n > 1 && n < RefPrefixMin {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(searchWords(q), func(w string) bool { return !wholeWord(w) && refWholeWord(w) })
 }
 
 // refFTSQuery is ftsQuery for the refs table: each word a quoted term,
@@ -537,7 +531,7 @@ func RefTooShort(q string) bool {
 func refFTSQuery(s string) string {
 	var terms []string
 	for _, w := range searchWords(s) {
-		if utf8.RuneCountInString(w) < RefPrefixMin {
+		if refWholeWord(w) {
 			terms = append(terms, `"`+w+`"`)
 		} else {
 			terms = append(terms, `"`+w+`"*`)

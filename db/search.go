@@ -92,18 +92,44 @@ func isSearchTable(table string) bool {
 // insertColumns are the columns an INSERT of the table's rows names.
 func (t searchTable) insertColumns() string { return "rowid, " + strings.Join(t.columns, ", ") }
 
+// row is the table's row of a search document: the rowid, then its
+// columns.
+func (t searchTable) row(doc []any) []any {
+	row := make([]any, 1+len(t.columns))
+	row[0] = doc[docID]
+	for j, c := range t.columns {
+		row[1+j] = doc[searchDocFields[c]]
+	}
+	return row
+}
+
 // batch is the table's rows of a batch of search documents.
 func (t searchTable) batch(docs [][]any) seedTable {
 	rows := make([][]any, len(docs))
 	for i, doc := range docs {
-		row := make([]any, 1+len(t.columns))
-		row[0] = doc[docID]
-		for j, c := range t.columns {
-			row[1+j] = doc[searchDocFields[c]]
-		}
-		rows[i] = row
+		rows[i] = t.row(doc)
 	}
 	return seedTable{t.name, t.insertColumns(), rows}
+}
+
+// insertSQL inserts one row.
+func (t searchTable) insertSQL() string {
+	return "INSERT INTO " + t.name + "(" + t.insertColumns() + ") VALUES (?" + strings.Repeat(", ?", len(t.columns)) + ")"
+}
+
+// stored reads the columns of the table's row id, as the table keeps
+// them; found is false when it has none.
+func (t searchTable) stored(ctx context.Context, q querier, id int64) (cols []any, found bool, err error) {
+	cols = make([]any, len(t.columns))
+	dest := make([]any, len(cols))
+	for i := range cols {
+		dest[i] = &cols[i]
+	}
+	err = q.QueryRowContext(ctx, "SELECT "+strings.Join(t.columns, ", ")+" FROM "+t.name+" WHERE rowid = ?", id).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	return cols, err == nil, err
 }
 
 // storeSearchTables reads which search tables the store has and their
