@@ -697,20 +697,7 @@ func (d *DB) unsealSnapshot(ctx context.Context, tx *sql.Tx, rep *RestoreReport)
 }
 
 func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("db: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryColumn[int64](ctx, q, query, args...)
 }
 
 func copyFile(src, dst string) error {

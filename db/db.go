@@ -154,6 +154,24 @@ type querier interface {
 }
 
 // execer is what writes: the write pool, a transaction, a connection.
+// queryColumn reads the one column query selects, row by row.
+func queryColumn[T any](ctx context.Context, q querier, query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: %w", err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("db: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }

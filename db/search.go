@@ -139,30 +139,17 @@ func (t searchTable) stored(ctx context.Context, q querier, id int64) (cols []an
 func storeSearchTables(ctx context.Context, q querier) ([]searchTable, error) {
 	var tables []searchTable
 	for _, st := range searchTables {
-		name := st.name
-		rows, err := q.QueryContext(ctx, "SELECT name FROM pragma_table_info(?) ORDER BY cid", name)
+		columns, err := queryColumn[string](ctx, q, "SELECT name FROM pragma_table_info(?) ORDER BY cid", st.name)
 		if err != nil {
 			return nil, fmt.Errorf("db: search tables: %w", err)
 		}
-		t := searchTable{name: name}
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("db: search tables: %w", err)
-			}
+		for _, c := range columns {
 			if _, ok := searchDocFields[c]; !ok {
-				rows.Close()
-				return nil, fmt.Errorf("db: search tables: %s has a column %q no search document fills", name, c)
+				return nil, fmt.Errorf("db: search tables: %s has a column %q no search document fills", st.name, c)
 			}
-			t.columns = append(t.columns, c)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("db: search tables: %w", err)
-		}
-		if len(t.columns) > 0 {
-			tables = append(tables, t)
+		if len(columns) > 0 {
+			tables = append(tables, searchTable{st.name, columns})
 		}
 	}
 	if len(tables) == 0 {
@@ -176,49 +163,54 @@ func storeSearchTables(ctx context.Context, q querier) ([]searchTable, error) {
 // tables without content of their own, and a DELETE would read and
 // tokenize every row again to take it out of the index.
 func emptySearchTable(ctx context.Context, tx *sql.Tx, name string) error {
-	var def string
-	if err := tx.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&def); err != nil {
-		return fmt.Errorf("empty %s: %w", name, err)
+	def, err := readSearchTableDef(ctx, tx, name)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, "DROP TABLE "+name)
 	}
-	config, err := searchConfig(ctx, tx, name)
+	if err == nil {
+		err = def.create(ctx, tx)
+	}
 	if err != nil {
-		return fmt.Errorf("empty %s: %w", name, err)
-	}
-	if _, err := tx.ExecContext(ctx, "DROP TABLE "+name); err != nil {
-		return fmt.Errorf("empty %s: %w", name, err)
-	}
-	if _, err := tx.ExecContext(ctx, def); err != nil {
-		return fmt.Errorf("empty %s: %w", name, err)
-	}
-	if err := setConfig(ctx, tx, name, config); err != nil {
 		return fmt.Errorf("empty %s: %w", name, err)
 	}
 	return nil
 }
 
-// searchConfig reads the settings of the search table name (its
-// _config shadow table).
-func searchConfig(ctx context.Context, q querier, name string) ([][2]any, error) {
-	var config [][2]any
+// searchTableDef is what creates a search table again, in its store
+// (emptySearchTable) or in another file (the bulk seed's aside index):
+// its definition and its settings (its _config rows).
+type searchTableDef struct {
+	name, sql string
+	config    [][2]any
+}
+
+func readSearchTableDef(ctx context.Context, q querier, name string) (searchTableDef, error) {
+	def := searchTableDef{name: name}
+	if err := q.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&def.sql); err != nil {
+		return def, err
+	}
 	rows, err := q.QueryContext(ctx, "SELECT k, v FROM "+name+"_config")
 	if err != nil {
-		return nil, err
+		return def, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var kv [2]any
 		if err := rows.Scan(&kv[0], &kv[1]); err != nil {
-			return nil, err
+			return def, err
 		}
-		config = append(config, kv)
+		def.config = append(def.config, kv)
 	}
-	return config, rows.Err()
+	return def, rows.Err()
 }
 
-// setConfig writes settings searchConfig read into the search table name.
-func setConfig(ctx context.Context, db execer, name string, config [][2]any) error {
-	for _, kv := range config {
-		if _, err := db.ExecContext(ctx, "INSERT OR REPLACE INTO "+name+"_config(k, v) VALUES (?, ?)", kv[0], kv[1]); err != nil {
+// create creates the table with its settings through db.
+func (def searchTableDef) create(ctx context.Context, db execer) error {
+	if _, err := db.ExecContext(ctx, def.sql); err != nil {
+		return err
+	}
+	for _, kv := range def.config {
+		if _, err := db.ExecContext(ctx, "INSERT OR REPLACE INTO "+def.name+"_config(k, v) VALUES (?, ?)", kv[0], kv[1]); err != nil {
 			return err
 		}
 	}

@@ -640,10 +640,15 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 	if err := json.Unmarshal([]byte(value), &st); err != nil {
 		return false, fmt.Errorf("db: finish bulk seed: %w", err)
 	}
+	// The search tables the seed ran on (storeSearchTables).
+	tables, err := storeSearchTables(ctx, d.write)
+	if err != nil {
+		return false, fmt.Errorf("db: finish bulk seed: %w", err)
+	}
 	if err := d.buildIndexes(ctx, st.Indexes); err != nil {
 		return false, err
 	}
-	if err := d.finishBulkSeedSearch(ctx, st, search); err != nil {
+	if err := d.finishBulkSeedSearch(ctx, st, tables, search); err != nil {
 		return false, err
 	}
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
@@ -657,14 +662,10 @@ func (d *DB) finishBulkSeed(ctx context.Context, search *searchAside) (finished 
 				return fmt.Errorf("db: finish bulk seed: %s: %w", o.Name, err)
 			}
 		}
-		tables, err := storeSearchTables(ctx, tx)
-		if err == nil {
-			err = setSearchConfig(ctx, tx, tables, false)
-		}
-		if err != nil {
+		if err := setSearchConfig(ctx, tx, tables, false); err != nil {
 			return fmt.Errorf("db: finish bulk seed: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM settings WHERE key IN (?, ?)", bulkSeedPending, bulkSeedSearchSwapped)
+		_, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key IN (?, ?)", bulkSeedPending, bulkSeedSearchSwapped)
 		return err
 	})
 	return err == nil, err
@@ -709,13 +710,9 @@ func (d *DB) buildIndexes(ctx context.Context, indexes []schemaObject) error {
 // build failed, another connection wrote to the store), one built now
 // from the tables. A seed of an earlier binary wrote into the store's
 // index, which only needs optimising.
-func (d *DB) finishBulkSeedSearch(ctx context.Context, st bulkSeedState, live *searchAside) error {
+func (d *DB) finishBulkSeedSearch(ctx context.Context, st bulkSeedState, tables []searchTable, live *searchAside) error {
 	if !st.SearchAside {
-		tables, err := storeSearchTables(ctx, d.write)
-		if err == nil {
-			err = optimizeSearch(ctx, d.write, tables)
-		}
-		if err != nil {
+		if err := optimizeSearch(ctx, d.write, tables); err != nil {
 			return fmt.Errorf("db: finish bulk seed: %w", err)
 		}
 		return nil

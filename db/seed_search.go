@@ -121,29 +121,17 @@ func (s *searchAside) open(ctx context.Context, d *DB) error {
 	if s.tables, err = storeSearchTables(ctx, d.write); err != nil {
 		return err
 	}
+	// Each table as the store defines it, with the store's settings.
 	for _, t := range s.tables {
-		if err := s.copyTable(ctx, d, t); err != nil {
+		def, err := readSearchTableDef(ctx, d.write, t.name)
+		if err != nil {
+			return err
+		}
+		if err := def.create(ctx, s.db); err != nil {
 			return err
 		}
 	}
 	return setSearchConfig(ctx, s.db, s.tables, true)
-}
-
-// copyTable creates the search table t in the aside file as the store
-// defines it, with the store's settings for it.
-func (s *searchAside) copyTable(ctx context.Context, d *DB, t searchTable) error {
-	var def string
-	if err := d.write.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = ?", t.name).Scan(&def); err != nil {
-		return err
-	}
-	if _, err := s.db.ExecContext(ctx, def); err != nil {
-		return err
-	}
-	config, err := searchConfig(ctx, d.write, t.name)
-	if err != nil {
-		return err
-	}
-	return setConfig(ctx, s.db, t.name, config)
 }
 
 // setSearchConfig gives the search tables bulkSeedSearchConfig's settings
@@ -267,16 +255,14 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 		if now != s.since {
 			return errStoreWritten
 		}
-		for _, t := range s.tables {
-			shadows, err := searchShadowTables(ctx, tx, t.name)
-			if err != nil {
-				return fmt.Errorf("db: seed: search index swap: %w", err)
-			}
-			for _, table := range shadows {
-				for _, q := range []string{"DELETE FROM main." + table, "INSERT INTO main." + table + " SELECT * FROM seed_search." + table} {
-					if _, err := tx.ExecContext(ctx, q); err != nil {
-						return fmt.Errorf("db: seed: search index swap: %s: %w", q, err)
-					}
+		shadows, err := searchShadowTables(ctx, tx, s.tables)
+		if err != nil {
+			return fmt.Errorf("db: seed: search index swap: %w", err)
+		}
+		for _, table := range shadows {
+			for _, q := range []string{"DELETE FROM main." + table, "INSERT INTO main." + table + " SELECT * FROM seed_search." + table} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("db: seed: search index swap: %s: %w", q, err)
 				}
 			}
 		}
@@ -287,27 +273,22 @@ func (s *searchAside) swapIn(ctx context.Context, d *DB) error {
 	})
 }
 
-// searchShadowTables are the tables that hold the search table name's
-// index and content, as the store has them: _data and _idx, _content
-// unless it is contentless (migration 016 gave it content), _docsize
-// unless columnsize=0 (migrations before 016 kept one). Its settings
-// (_config) are not among them: the aside index's are a bulk seed's.
-func searchShadowTables(ctx context.Context, q querier, name string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?, ?) ORDER BY name`,
-		name+"_content", name+"_data", name+"_docsize", name+"_idx")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+// searchShadowTables are the tables that hold the search tables' index
+// and content, as the store has them: _data and _idx, _content unless a
+// table is contentless (migration 016 gave them content), _docsize unless
+// columnsize=0 (migrations before 016 kept one). Their settings (_config)
+// are not among them: the aside index's are a bulk seed's.
+func searchShadowTables(ctx context.Context, q querier, tables []searchTable) ([]string, error) {
+	var shadows []string
+	for _, t := range tables {
+		names, err := queryColumn[string](ctx, q, `SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?, ?) ORDER BY name`,
+			t.name+"_content", t.name+"_data", t.name+"_docsize", t.name+"_idx")
+		if err != nil {
 			return nil, err
 		}
-		tables = append(tables, t)
+		shadows = append(shadows, names...)
 	}
-	return tables, rows.Err()
+	return shadows, nil
 }
 
 // close stops the aside build, if it runs, unfinished, and deletes its

@@ -603,7 +603,7 @@ func TestBulkSeedUsesItsOwnSearchIndex(t *testing.T) {
 		}
 	}
 	rename(1, "Probe Zanzibar")
-	if err := d.finishBulkSeedSearch(ctx, pendingBulkSeed(t, d), run.search); err != nil {
+	if err := d.finishBulkSeedSearch(ctx, pendingBulkSeed(t, d), searchTables, run.search); err != nil {
 		t.Fatal(err)
 	}
 	if n := searchCount(t, d, "zanzibar"); n != 0 {
