@@ -979,10 +979,10 @@ func (b *seedBatch) renumber(d *DB, byA, byV int64) error {
 // allows. The store's tables take smaller ones: a bulk seed's batches
 // switch checks off and on (bulkBatchPragmas), and setting such a pragma
 // expires every prepared statement of the connection, so SQLite parsed
-// each statement again in every batch. At 32000 parameters that parsing was about a
-// sixth of a 1M-applicant seed's time (`kycdesk seed`: 64.7 to 58.7 s at
-// 1000 parameters, 58.2 s at 4000, 64.4 s at 300, where each statement's
-// own overhead takes over).
+// each statement again in every batch. At 32000 parameters that parsing
+// was about a sixth of a 1M-applicant seed's time (`kycdesk seed`: 64.7
+// to 58.7 s at 1000 parameters, 58.2 s at 4000, 64.4 s at 300, where
+// each statement's own overhead takes over).
 const (
 	maxSearchVariables = 32000
 	maxStoreVariables  = 4000
