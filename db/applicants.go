@@ -64,6 +64,9 @@ func (d *DB) CreateApplicant(ctx context.Context, n NewApplicant, audit AuditEnt
 		if err != nil {
 			return err
 		}
+		if err := reindexApplicant(ctx, tx, id); err != nil {
+			return err
+		}
 		audit.Action, audit.Object = "applicant.create", fmt.Sprintf("applicant:%d", id)
 		return d.appendAudit(ctx, tx, &audit)
 	})
@@ -73,24 +76,13 @@ func (d *DB) CreateApplicant(ctx context.Context, n NewApplicant, audit AuditEnt
 	return d.Applicant(ctx, id)
 }
 
-// createApplicantTx adds an applicant with a fresh data key in tx and
-// indexes it for search.
+// createApplicantTx adds an applicant with a fresh data key in tx. The
+// caller indexes it for search (reindexApplicant) once its rows are in,
+// its provider link among them, in the same transaction: indexed at
+// creation and again with its link, its search row was deleted from the
+// index once, which secure-delete makes dear (about half a Blockpass
+// sync's time).
 func (d *DB) createApplicantTx(ctx context.Context, tx *sql.Tx, n NewApplicant) (int64, error) {
-	id, err := d.createUnindexedApplicantTx(ctx, tx, n)
-	if err != nil {
-		return 0, err
-	}
-	if err := reindexApplicant(ctx, tx, id); err != nil {
-		return 0, err
-	}
-	return id, nil
-}
-
-// createUnindexedApplicantTx is createApplicantTx for a caller that adds
-// the applicant's provider link next and indexes it then, in the same
-// transaction: a row indexed twice is deleted from the index once, which
-// secure-delete makes dear (about half a Blockpass sync's time).
-func (d *DB) createUnindexedApplicantTx(ctx context.Context, tx *sql.Tx, n NewApplicant) (int64, error) {
 	if d.kek == nil {
 		return 0, fmt.Errorf("db: create applicant: no data key configured")
 	}

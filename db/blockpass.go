@@ -255,7 +255,7 @@ func learnRecordID(ctx context.Context, tx *sql.Tx, verificationID int64, record
 // verification has no end-user page (its token is born expired): the
 // candidate is already in the Blockpass app.
 func (d *DB) createBlockpassVerification(ctx context.Context, tx *sql.Tx, c BlockpassCandidate, status, providerStatus string, now int64) (int64, error) {
-	applicantID, err := d.createUnindexedApplicantTx(ctx, tx, NewApplicant{Name: c.Name, Email: c.Email})
+	applicantID, err := d.createApplicantTx(ctx, tx, NewApplicant{Name: c.Name, Email: c.Email})
 	if err != nil {
 		return 0, err
 	}
@@ -500,6 +500,9 @@ func (d *DB) ImportBlockpassExport(ctx context.Context, in BlockpassImport, audi
 			n.CreatedBy = audit.ActorID
 			id, err := d.createApplicantTx(ctx, tx, n)
 			if err != nil {
+				return err
+			}
+			if err := reindexApplicant(ctx, tx, id); err != nil {
 				return err
 			}
 			applicantID, created = id, true

@@ -223,6 +223,9 @@ func TestImportBlockpassExport(t *testing.T) {
 	if len(attrs) != 1 || attrs[0].Value != "ip@example.com" || len(docs) != 1 || len(certs) != 1 || len(events) != 1 || events[0].Source != "staff" {
 		t.Fatalf("import stored attrs=%v docs=%v certs=%v events=%v", attrs, docs, certs, events)
 	}
+	if n := searchCount(t, d, "imported"); n != 1 {
+		t.Errorf("a search finds the imported applicant %d times, want 1", n)
+	}
 	if entries, _ := d.ListAudit(ctx, AuditFilter{Action: "blockpass.export_import", Limit: 10}); len(entries) != 1 {
 		t.Errorf("audit entries %d, want 1", len(entries))
 	}

@@ -211,6 +211,10 @@ func TestSelfKeyUserThenApplicationEntersReview(t *testing.T) {
 	if len(links) != 1 || links[0].ExternalID != walletA || links[0].Reference == "" {
 		t.Fatalf("links = %+v", links)
 	}
+	// Searchable by name and by the link's reference, indexed with it.
+	if searchCount(t, d, "lovelace") != 1 || searchCount(t, d, links[0].Reference) != 1 {
+		t.Error("a search does not find the wallet's new applicant by name and link reference")
+	}
 	// The same wallet sharing again adds to the same applicant and login.
 	again, err := d.SaveSelfKeyUser(ctx, SelfKeyUserInput{SelfKeySubmission: sub("in_progress", "UPLOADED")})
 	if err != nil || again.ApplicantID != u.ApplicantID || again.VerificationID != u.VerificationID || again.NewApplicant {
